@@ -1,0 +1,15 @@
+# Builds the fullstop binary. DuckDB is linked statically through cgo, so the
+# build needs gcc and the duckdb_arrow build tag.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=1 go build -tags duckdb_arrow -trimpath -ldflags "-s -w" -o /out/fullstop ./cmd/fullstop
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/fullstop /usr/local/bin/fullstop
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/fullstop"]
+CMD ["serve"]

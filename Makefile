@@ -1,0 +1,54 @@
+# fullstop — `make help` lists the targets.
+SHELL := /bin/bash
+GO ?= go
+TAGS := duckdb_arrow
+BIN := bin/fullstop
+# MinIO for the integration tests, built from its Go module and kept outside the work tree.
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+MINIO_DIR := $(shell $(GO) env GOPATH)/fullstop-tools/minio-$(MINIO_VERSION)
+MINIO := $(MINIO_DIR)/minio
+DEMO_DIR := .tmp/demo
+TEST_FLAGS ?=
+
+.PHONY: help build demo test test-short postgres minio vet fmt clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/fullstop
+	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/fullstop
+
+postgres: ## install PostgreSQL from Debian's packages if it is missing
+	@.ci/postgres.sh install
+
+$(MINIO):
+	@echo "building MinIO $(MINIO_VERSION) for the integration tests (a few minutes, once)"
+	GOBIN=$(MINIO_DIR) $(GO) install github.com/minio/minio@$(MINIO_VERSION)
+
+minio: $(MINIO) ## build the MinIO server the integration tests start
+
+demo: build postgres ## run fullstop over the real sample logs in testdata/ into a throwaway PostgreSQL
+	@set -euo pipefail; \
+	rm -rf $(DEMO_DIR); mkdir -p $(DEMO_DIR); \
+	url=$$(.ci/postgres.sh start $(DEMO_DIR)/pg); \
+	trap '.ci/postgres.sh stop $(DEMO_DIR)/pg' EXIT; \
+	echo "== throwaway PostgreSQL: $$url"; \
+	echo "== fullstop backfill over testdata/cloudtrail/invictus (real CloudTrail logs, 2023-07-10)"; \
+	DATABASE_URL=$$url $(BIN) --log-level warn backfill --source testdata/cloudtrail/invictus --from 2023-07-10 --to 2023-07-11; \
+	echo "== the same again: the ledger skips every object, nothing is added"; \
+	DATABASE_URL=$$url $(BIN) --log-level warn backfill --source testdata/cloudtrail/invictus --from 2023-07-10 --to 2023-07-11 --progress=false; \
+	echo "== violations found"; \
+	.ci/postgres.sh psql $(DEMO_DIR)/pg -P pager=off -c "SELECT violation_type_entity_id AS type, account_id, region, event_id, instance_id, meta_info FROM fullstop_data.violation ORDER BY type, event_id, instance_id"
+
+test: postgres minio ## run every test (starts throwaway PostgreSQL and MinIO servers itself)
+	$(GO) vet -tags $(TAGS) ./...
+	FULLSTOP_MINIO_BIN=$(MINIO) $(GO) test -tags $(TAGS) -count=1 -timeout 20m $(TEST_FLAGS) ./...
+
+vet: ## go vet
+	$(GO) vet -tags $(TAGS) ./...
+
+fmt: ## gofmt the tree
+	gofmt -w $$(git ls-files '*.go')
+
+clean: ## remove build and demo output
+	rm -rf bin .tmp/demo

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// errFailedObjects marks a batch that finished but could not read some
+// objects; the process exits with code 1.
+var errFailedObjects = errors.New("some objects failed")
+
+// usageError is a configuration error found before any work starts.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func exitCode(err error) int {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	return 1
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "fullstop",
+		Usage:   "audit the CloudTrail logs of many AWS accounts for policy violations",
+		Version: version,
+		Flags:   logFlags(),
+		Commands: []*cli.Command{
+			runCommand(),
+			backfillCommand(),
+			serveCommand(),
+			migrateCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // main prints and exits
+		Before: func(c *cli.Context) error {
+			_, err := newLogger(c, io.Discard)
+			return err
+		},
+	}
+}
+
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"FULLSTOP_LOG_FORMAT"}, Usage: "log format: text or json"},
+		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"FULLSTOP_LOG_LEVEL"}, Usage: "log level: debug, info, warn or error"},
+	}
+}
+
+// newLogger builds the one logger of the process from --log-format and
+// --log-level; logs go to w (stderr).
+func newLogger(c *cli.Context, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, usagef("--log-level (FULLSTOP_LOG_LEVEL): %q is not one of debug, info, warn, error", c.String("log-level"))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(c.String("log-format")) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, usagef("--log-format (FULLSTOP_LOG_FORMAT): %q is not text or json", c.String("log-format"))
+	}
+}

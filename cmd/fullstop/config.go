@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fullstop-audit/fullstop/etl"
+	"github.com/fullstop-audit/fullstop/etl/file"
+	"github.com/fullstop-audit/fullstop/etl/s3"
+	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/store"
+)
+
+func databaseFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "database-url", EnvVars: []string{"DATABASE_URL"}, Usage: "PostgreSQL URL: postgres://user:pass@host:port/db, or the reference's jdbc:postgresql://host:port/db"},
+		&cli.StringFlag{Name: "database-user", EnvVars: []string{"DATABASE_USER"}, Usage: "PostgreSQL user, if not in the URL"},
+		&cli.StringFlag{Name: "database-password", EnvVars: []string{"DATABASE_PASSWORD"}, Usage: "PostgreSQL password, if not in the URL"},
+	}
+}
+
+func sourceFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "source", EnvVars: []string{"FULLSTOP_SOURCE"}, Usage: "where the CloudTrail logs are: s3://bucket[/prefix], file:///abs/path or a plain path"},
+		&cli.StringFlag{Name: "accounts", EnvVars: []string{"FULLSTOP_ACCOUNTS"}, Usage: "comma list of AWS account ids to read (default: all found)"},
+		&cli.StringFlag{Name: "regions", EnvVars: []string{"FULLSTOP_REGIONS"}, Usage: "comma list of regions to read (default: all found)"},
+		&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), EnvVars: []string{"FULLSTOP_WORKERS"}, Usage: "objects processed in parallel"},
+		&cli.StringFlag{Name: "s3-region", EnvVars: []string{"FULLSTOP_S3_REGION"}, Usage: "region of the CloudTrail bucket (default: from the AWS environment, else us-east-1)"},
+		&cli.StringFlag{Name: "s3-endpoint", EnvVars: []string{"FULLSTOP_S3_ENDPOINT"}, Usage: "endpoint URL of an S3-compatible server, e.g. http://127.0.0.1:9000"},
+		&cli.BoolFlag{Name: "s3-path-style", EnvVars: []string{"FULLSTOP_S3_PATH_STYLE"}, Usage: "path-style S3 addressing (default: on when --s3-endpoint is set)"},
+		&cli.Int64Flag{Name: "max-object-size", Value: etl.DefaultMaxObjectSize, EnvVars: []string{"FULLSTOP_MAX_OBJECT_SIZE"}, Usage: "objects larger than this many bytes fail without being read"},
+		&cli.IntFlag{Name: "max-attempts", Value: etl.DefaultMaxAttempts, EnvVars: []string{"FULLSTOP_MAX_ATTEMPTS"}, Usage: "failed attempts after which an object is quarantined"},
+		&cli.IntFlag{Name: "group-size", Value: etl.DefaultGroupSize, EnvVars: []string{"FULLSTOP_GROUP_SIZE"}, Usage: "objects committed per database transaction"},
+		&cli.StringFlag{Name: "allowed-regions", Value: "eu-central-1,eu-west-1", EnvVars: []string{"FULLSTOP_ALLOWED_REGIONS"}, Usage: "comma list of regions where EC2 instances and Lambda functions may be created"},
+		&cli.StringFlag{Name: "lambda-trusted-buckets", EnvVars: []string{"FULLSTOP_LAMBDA_TRUSTED_BUCKETS"}, Usage: "comma list of S3 buckets Lambda code may come from (default: none, every upload is flagged)"},
+		&cli.BoolFlag{Name: "include-failed-calls", EnvVars: []string{"FULLSTOP_INCLUDE_FAILED_CALLS"}, Usage: "let rules see calls that failed (events with an errorCode)"},
+	}
+}
+
+// batchConfig is everything a batch needs, read and checked before any
+// work starts.
+type batchConfig struct {
+	databaseURL   string
+	source        string
+	s3            s3.Config
+	isS3          bool
+	fileRoot      string
+	accounts      []string
+	regions       []string
+	workers       int
+	maxObjectSize int64
+	maxAttempts   int
+	groupSize     int
+	rules         rules.Config
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func readDatabaseURL(c *cli.Context) (string, error) {
+	raw := c.String("database-url")
+	if raw == "" {
+		return "", usagef("missing setting DATABASE_URL (--database-url): the PostgreSQL database to use")
+	}
+	u, err := store.NormalizeURL(raw, c.String("database-user"), c.String("database-password"))
+	if err != nil {
+		return "", usagef("DATABASE_URL (--database-url): %v", err)
+	}
+	return u, nil
+}
+
+func readBatchConfig(c *cli.Context) (*batchConfig, error) {
+	dbURL, err := readDatabaseURL(c)
+	if err != nil {
+		return nil, err
+	}
+	bc := &batchConfig{
+		databaseURL:   dbURL,
+		source:        c.String("source"),
+		accounts:      splitList(c.String("accounts")),
+		regions:       splitList(c.String("regions")),
+		workers:       c.Int("workers"),
+		maxObjectSize: c.Int64("max-object-size"),
+		maxAttempts:   c.Int("max-attempts"),
+		groupSize:     c.Int("group-size"),
+		rules: rules.Config{
+			AllowedRegions:       splitList(c.String("allowed-regions")),
+			LambdaTrustedBuckets: splitList(c.String("lambda-trusted-buckets")),
+			IncludeFailedCalls:   c.Bool("include-failed-calls"),
+		},
+	}
+	if bc.source == "" {
+		return nil, usagef("missing setting FULLSTOP_SOURCE (--source): s3://bucket[/prefix] or a local folder")
+	}
+	switch {
+	case bc.workers < 1:
+		return nil, usagef("--workers (FULLSTOP_WORKERS) must be at least 1, not %d", bc.workers)
+	case bc.maxObjectSize < 1:
+		return nil, usagef("--max-object-size (FULLSTOP_MAX_OBJECT_SIZE) must be positive")
+	case bc.maxAttempts < 1:
+		return nil, usagef("--max-attempts (FULLSTOP_MAX_ATTEMPTS) must be at least 1")
+	case bc.groupSize < 1:
+		return nil, usagef("--group-size (FULLSTOP_GROUP_SIZE) must be at least 1")
+	case len(bc.rules.AllowedRegions) == 0:
+		return nil, usagef("--allowed-regions (FULLSTOP_ALLOWED_REGIONS) must name at least one region")
+	}
+	for _, a := range bc.accounts {
+		if !isAccountID(a) {
+			return nil, usagef("--accounts (FULLSTOP_ACCOUNTS): %q is not a 12-digit AWS account id", a)
+		}
+	}
+	if strings.HasPrefix(bc.source, "s3://") {
+		bucket, prefix, err := s3.ParseURL(bc.source)
+		if err != nil {
+			return nil, usagef("--source (FULLSTOP_SOURCE): %v", err)
+		}
+		bc.isS3 = true
+		bc.s3 = s3.Config{
+			Bucket:    bucket,
+			Prefix:    prefix,
+			Region:    c.String("s3-region"),
+			Endpoint:  c.String("s3-endpoint"),
+			PathStyle: c.Bool("s3-path-style") || (c.String("s3-endpoint") != "" && !c.IsSet("s3-path-style")),
+		}
+	} else {
+		if strings.Contains(bc.source, "://") && !strings.HasPrefix(bc.source, "file://") {
+			return nil, usagef("--source (FULLSTOP_SOURCE): %q: want s3://bucket[/prefix], file:///abs/path or a plain path", bc.source)
+		}
+		root := strings.TrimPrefix(bc.source, "file://")
+		if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+			return nil, usagef("--source (FULLSTOP_SOURCE): %q is not a readable folder", bc.source)
+		}
+		bc.fileRoot = root
+	}
+	return bc, nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// batchEnv is the opened store, source and rules of a batch command.
+type batchEnv struct {
+	store  *store.Store
+	lister *etl.Lister
+	engine *rules.Engine
+	pipe   *etl.Pipeline
+}
+
+func (e *batchEnv) Close() {
+	if e.engine != nil {
+		e.engine.Close()
+	}
+	if e.store != nil {
+		e.store.Close()
+	}
+}
+
+func openBatchEnv(ctx context.Context, c *cli.Context, bc *batchConfig, pc etl.Config) (*batchEnv, error) {
+	log, err := newLogger(c, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	env := &batchEnv{}
+	ok := false
+	defer func() {
+		if !ok {
+			env.Close()
+		}
+	}()
+	var src etl.Source
+	prefix := ""
+	if bc.isS3 {
+		s, err := s3.New(ctx, bc.s3)
+		if err != nil {
+			return nil, fmt.Errorf("open source %s: %w", bc.source, err)
+		}
+		src, prefix = s, bc.s3.Prefix
+	} else {
+		s, err := file.New(bc.fileRoot)
+		if err != nil {
+			return nil, fmt.Errorf("open source %s: %w", bc.source, err)
+		}
+		src = s
+	}
+	env.store, err = store.Open(ctx, bc.databaseURL, log)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := env.store.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	bc.rules.Log = log
+	env.engine, err = rules.New(ctx, bc.rules)
+	if err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	env.lister = &etl.Lister{Source: src, Prefix: prefix, Accounts: bc.accounts, Regions: bc.regions, Log: log}
+	pc.Lister, pc.Evaluator, pc.Ledger, pc.Log = env.lister, env.engine, env.store, log
+	pc.Workers, pc.MaxObjectSize, pc.MaxAttempts, pc.GroupSize = bc.workers, bc.maxObjectSize, bc.maxAttempts, bc.groupSize
+	env.pipe, err = etl.New(pc)
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return env, nil
+}
+
+// parseTime reads YYYY-MM-DD (UTC midnight) or RFC 3339.
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD nor RFC 3339", s)
+	}
+	return t.UTC(), nil
+}

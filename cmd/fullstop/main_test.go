@@ -1,0 +1,418 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/fullstop-audit/fullstop/store/pgtest"
+)
+
+// The test binary doubles as the fullstop binary: with FULLSTOP_TEST_MAIN=1
+// it runs main, so tests can start real processes and signal them.
+func TestMain(m *testing.M) {
+	if os.Getenv("FULLSTOP_TEST_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	code := m.Run()
+	pgtest.Main(nil)
+	os.Exit(code)
+}
+
+type proc struct {
+	stdout, stderr bytes.Buffer
+	cmd            *exec.Cmd
+}
+
+func command(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{}
+	p.cmd = exec.Command(os.Args[0], args...)
+	p.cmd.Env = append(cleanEnv(), append([]string{"FULLSTOP_TEST_MAIN=1"}, env...)...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	return p
+}
+
+// cleanEnv is the environment without settings of ours that could leak in.
+func cleanEnv() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "FULLSTOP_") || strings.HasPrefix(kv, "DATABASE_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// fullstop runs the binary to its end and returns its exit code.
+func fullstop(t *testing.T, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	p := command(t, env, args...)
+	err := p.cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("run fullstop %v: %v", args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return code, p.stdout.String(), p.stderr.String()
+}
+
+func query[T any](t *testing.T, url, sql string) T {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var v T
+	if err := conn.QueryRow(ctx, sql).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return v
+}
+
+// snapshot is the database content a run leaves, without ids and times.
+func snapshot(t *testing.T, url string) string {
+	t.Helper()
+	return query[string](t, url, `SELECT coalesce(string_agg(r, E'\n' ORDER BY r), '') FROM (
+		SELECT concat_ws('|', violation_type_entity_id, account_id, region, event_id, instance_id, username, meta_info, seen_count) AS r FROM fullstop_data.violation
+		UNION ALL SELECT concat_ws('|', key, status, events, violations, skipped_records, attempts) FROM fullstop_data.ledger) x`)
+}
+
+// records returns the real invictus records.
+func records(t *testing.T) []json.RawMessage {
+	t.Helper()
+	var out []json.RawMessage
+	err := filepath.WalkDir("../../testdata/cloudtrail/invictus", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return err
+		}
+		var doc struct{ Records []json.RawMessage }
+		if err := json.NewDecoder(zr).Decode(&doc); err != nil {
+			return err
+		}
+		out = append(out, doc.Records...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// todayTree writes n objects of the real records into today's day folder
+// of account 218007301253 (so that `run` with its look-back finds them), and
+// returns the folder root.
+func todayTree(t *testing.T, n int) string {
+	t.Helper()
+	recs := records(t)
+	root := t.TempDir()
+	now := time.Now().UTC()
+	dir := filepath.Join(root, "AWSLogs/218007301253/CloudTrail/us-east-1", now.Format("2006/01/02"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	per := (len(recs) + n - 1) / n
+	for i := 0; i < n; i++ {
+		lo, hi := i*per%len(recs), i*per%len(recs)+per
+		if hi > len(recs) {
+			hi = len(recs)
+		}
+		// Fresh event ids, so every object's violations are its own.
+		var rs []string
+		for j, r := range recs[lo:hi] {
+			var m map[string]any
+			if err := json.Unmarshal(r, &m); err != nil {
+				t.Fatal(err)
+			}
+			m["eventID"] = fmt.Sprintf("%08d-0000-4000-8000-%012d", i, j)
+			b, _ := json.Marshal(m)
+			rs = append(rs, string(b))
+		}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		fmt.Fprintf(zw, `{"Records":[%s]}`, strings.Join(rs, ","))
+		zw.Close()
+		name := fmt.Sprintf("218007301253_CloudTrail_us-east-1_%sT0000Z_obj%05d.json.gz", now.Format("20060102"), i)
+		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name    string
+		env     []string
+		args    []string
+		mention string
+	}{
+		{"no database", nil, []string{"run", "--source", dir}, "DATABASE_URL"},
+		{"no source", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run"}, "FULLSTOP_SOURCE"},
+		{"source not a folder", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir + "/nope"}, "--source"},
+		{"unknown scheme", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", "gs://b"}, "--source"},
+		{"bad account", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x", "FULLSTOP_ACCOUNTS=12"}, []string{"run", "--source", dir}, "FULLSTOP_ACCOUNTS"},
+		{"bad lookback", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir, "--lookback", "-1h"}, "--lookback"},
+		{"bad workers", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir, "--workers", "0"}, "--workers"},
+		{"bad log level", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"--log-level", "loud", "run", "--source", dir}, "--log-level"},
+		{"bad database url", []string{"DATABASE_URL=mysql://x"}, []string{"migrate"}, "DATABASE_URL"},
+		{"backfill order", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"backfill", "--source", dir, "--from", "2023-07-11", "--to", "2023-07-10"}, "--from"},
+		{"backfill date", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"backfill", "--source", dir, "--from", "yesterday", "--to", "2023-07-10"}, "--from"},
+		{"bad schedule", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"serve", "--source", dir, "--schedule", "often"}, "--schedule"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := fullstop(t, tc.env, tc.args...)
+			if code != 2 {
+				t.Fatalf("exit code %d, want 2; stderr %q", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tc.mention) {
+				t.Fatalf("stderr %q: want one line naming %s", stderr, tc.mention)
+			}
+			if stdout != "" {
+				t.Fatalf("stdout %q, want nothing", stdout)
+			}
+		})
+	}
+}
+
+func TestRun_SummaryAndSecondRun(t *testing.T) {
+	t.Parallel()
+	root := todayTree(t, 10)
+	db := pgtest.New(t)
+	env := []string{"DATABASE_URL=" + db, "FULLSTOP_SOURCE=" + root}
+	code, out, errOut := fullstop(t, env, "--log-level", "warn", "run")
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"10 processed, 0 failed", "events      2900", "violations  "} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.violation`)
+	if n == 0 || !strings.Contains(out, fmt.Sprintf("violations  %d new, 0 seen again", n)) {
+		t.Fatalf("%d violations stored; summary:\n%s", n, out)
+	}
+	code, out, _ = fullstop(t, env, "--log-level", "warn", "run")
+	if code != 0 || !strings.Contains(out, "0 processed, 0 failed, 10 already done") || !strings.Contains(out, "violations  0 new, 0 seen again") {
+		t.Fatalf("second run: exit %d\n%s", code, out)
+	}
+}
+
+func TestRun_FailedObjectExitsNonZero(t *testing.T) {
+	t.Parallel()
+	root := todayTree(t, 2)
+	now := time.Now().UTC()
+	bad := filepath.Join("AWSLogs/218007301253/CloudTrail/us-east-1", now.Format("2006/01/02"),
+		"218007301253_CloudTrail_us-east-1_"+now.Format("20060102")+"T0000Z_broken.json.gz")
+	if err := os.WriteFile(filepath.Join(root, bad), []byte("\x1f\x8bnot really gzip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := pgtest.New(t)
+	code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + db}, "run", "--source", "file://"+root)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "2 processed, 1 failed") || !strings.Contains(out, filepath.ToSlash(bad)+": ") {
+		t.Fatalf("summary does not name the failed object:\n%s", out)
+	}
+	if c := strings.Count(errOut, "object failed"); c != 1 {
+		t.Fatalf("failure logged %d times, want once:\n%s", c, errOut)
+	}
+}
+
+func TestRun_KilledMidwayThenRerunEqualsCleanRun(t *testing.T) {
+	t.Parallel()
+	root := todayTree(t, 300)
+	args := []string{"--log-level", "error", "run", "--source", root, "--group-size", "1", "--workers", "1"}
+
+	clean := pgtest.New(t)
+	if code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + clean}, args...); code != 0 {
+		t.Fatalf("clean run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	want := snapshot(t, clean)
+
+	db := pgtest.New(t)
+	if code, _, errOut := fullstop(t, []string{"DATABASE_URL=" + db}, "migrate"); code != 0 {
+		t.Fatalf("migrate: %s", errOut)
+	}
+	p := command(t, []string{"DATABASE_URL=" + db}, args...)
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`) < 5 {
+		if time.Now().After(deadline) {
+			p.cmd.Process.Kill()
+			t.Fatal("run made no progress")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+	done := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`)
+	if done >= 300 {
+		t.Fatalf("the run finished (%d objects) before it was killed; the test proves nothing", done)
+	}
+	if code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + db}, args...); code != 0 {
+		t.Fatalf("re-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := snapshot(t, db); got != want {
+		t.Fatalf("killed after %d objects and re-run: database differs from a clean run", done)
+	}
+}
+
+func TestBackfill_ProgressLinesAndReprocess(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	env := []string{"DATABASE_URL=" + db}
+	args := []string{"--log-level", "warn", "backfill", "--source", "../../testdata/cloudtrail/invictus", "--from", "2023-07-10", "--to", "2023-07-11T00:00:00Z"}
+	code, out, errOut := fullstop(t, env, args...)
+	if code != 0 || !strings.Contains(out, "56 processed") {
+		t.Fatalf("backfill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "progress: 56/56 objects, 2900 events") {
+		t.Fatalf("no final progress line on stderr:\n%s", errOut)
+	}
+	code, out, _ = fullstop(t, env, append(args, "--reprocess")...)
+	if code != 0 || !strings.Contains(out, "56 processed") || !strings.Contains(out, " 0 new, ") {
+		t.Fatalf("backfill --reprocess: exit %d\n%s", code, out)
+	}
+	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.violation WHERE seen_count <> 2`); n != 0 {
+		t.Fatalf("%d violations not seen twice after --reprocess", n)
+	}
+}
+
+func TestMigrate_JDBCURL(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t) // postgres://user@host:port/name?...
+	rest := strings.TrimPrefix(db, "postgres://")
+	user, rest, _ := strings.Cut(rest, "@")
+	hostDB, _, _ := strings.Cut(rest, "?")
+	code, out, errOut := fullstop(t, []string{"DATABASE_URL=jdbc:postgresql://" + hostDB, "DATABASE_USER=" + strings.Split(user, ":")[0]}, "migrate")
+	if code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("migrate: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.violation_type`); n != 31 {
+		t.Fatalf("%d violation types, want 31", n)
+	}
+}
+
+func TestServe_RunsOnScheduleAndStopsOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	root := todayTree(t, 4)
+	db := pgtest.New(t)
+	p := command(t, []string{"DATABASE_URL=" + db}, "serve", "--source", root, "--schedule", "@every 1s")
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		n := 0
+		if query[bool](t, db, `SELECT to_regclass('fullstop_data.ledger') IS NOT NULL`) {
+			n = query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`)
+		}
+		if n == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			p.cmd.Process.Kill()
+			t.Fatalf("serve processed %d of 4 objects", n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Let a scheduled batch or two run, then stop.
+	time.Sleep(1500 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("serve after SIGTERM: %v\n%s", err, p.stderr.String())
+	}
+	logs := p.stderr.String()
+	if c := strings.Count(logs, "batch done"); c < 2 {
+		t.Fatalf("%d batches logged, want at least 2:\n%s", c, logs)
+	}
+	if !strings.Contains(logs, "serve: stopped") {
+		t.Fatalf("no clean stop:\n%s", logs)
+	}
+}
+
+func TestServe_NoProcessing(t *testing.T) {
+	t.Parallel()
+	p := command(t, nil, "serve", "--no-processing")
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("serve --no-processing: %v\n%s", err, p.stderr.String())
+	}
+	if !strings.Contains(p.stderr.String(), "processing is off") {
+		t.Fatalf("stderr: %s", p.stderr.String())
+	}
+}
+
+func TestHelpListsEveryFlagWithItsEnvironmentVariable(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, c := range newApp().Commands {
+		for _, f := range c.Flags {
+			name := f.Names()[0]
+			if !strings.Contains(string(readme), "`--"+name+"`") {
+				missing = append(missing, "--"+name)
+			}
+			if ev, ok := f.(interface{ GetEnvVars() []string }); ok {
+				for _, e := range ev.GetEnvVars() {
+					if !strings.Contains(string(readme), "`"+e+"`") {
+						missing = append(missing, e)
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Fatalf("README's configuration table lacks: %v", missing)
+	}
+}

@@ -1,0 +1,401 @@
+package etl
+
+import (
+	"bufio"
+	"cmp"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fullstop-audit/fullstop/etl/event"
+	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/store"
+)
+
+// Evaluator runs the rules over a set of event batches.
+type Evaluator interface {
+	Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, error)
+}
+
+// Ledger is the part of the store the pipeline writes to.
+type Ledger interface {
+	LedgerStates(ctx context.Context, keys []string) (map[string]store.ObjectState, error)
+	ViolationCommitGroup(ctx context.Context, objs []store.ObjectDone, vs []rules.Violation) (store.GroupResult, error)
+	LedgerMarkFailed(ctx context.Context, f store.ObjectFailed, maxAttempts int) (quarantined bool, err error)
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxObjectSize = 256 << 20
+	DefaultMaxAttempts   = 3
+	DefaultGroupSize     = 64
+	// decompressedFactor bounds the decompressed size of an object to this
+	// multiple of MaxObjectSize (a guard against gzip bombs).
+	decompressedFactor = 32
+)
+
+// Config configures a Pipeline. Zero fields get the documented defaults.
+type Config struct {
+	Lister    *Lister   // lists the candidate objects; required
+	Evaluator Evaluator // the rules; required
+	Ledger    Ledger    // the store; required
+	Log       *slog.Logger
+
+	Workers       int   // parallel objects; default runtime.NumCPU()
+	MaxObjectSize int64 // larger objects fail without being read; default 256 MiB
+	MaxAttempts   int   // failed attempts before an object is quarantined; default 3
+	GroupSize     int   // objects committed per transaction; default 64
+	Reprocess     bool  // process objects the ledger already holds as done or quarantined
+
+	// Progress, if set, is called after every committed group and failed
+	// object with the number of objects finished so far and the total.
+	Progress func(p Progress)
+}
+
+// Progress is the state of a running batch.
+type Progress struct {
+	Done, Total int
+	Events      int64
+}
+
+// Pipeline runs batches. It is safe to call Run again after it returned,
+// but not concurrently.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// FailedObject is an object that could not be read in this run.
+type FailedObject struct {
+	Key         string
+	Reason      string
+	Quarantined bool
+}
+
+// Result summarises one batch.
+type Result struct {
+	Listed         int // log objects found in the window
+	AlreadyDone    int // skipped because the ledger holds them
+	Quarantined    int // skipped because they failed too often before
+	Objects        int // objects processed and committed in this run
+	Events         int64
+	SkippedRecords int64 // single records that could not be decoded
+	New, SeenAgain int   // violations inserted / detected again
+	Failed         []FailedObject
+	Bytes          int64 // decompressed JSON bytes read
+	ListCalls      int
+	Duration       time.Duration
+	Interrupted    bool // the context was cancelled; the batch stopped early
+}
+
+// EventsPerSecond is Events divided by Duration.
+func (r *Result) EventsPerSecond() float64 {
+	if r.Duration <= 0 {
+		return 0
+	}
+	return float64(r.Events) / r.Duration.Seconds()
+}
+
+// New returns a pipeline.
+func New(cfg Config) (*Pipeline, error) {
+	if cfg.Lister == nil || cfg.Evaluator == nil || cfg.Ledger == nil {
+		return nil, errors.New("pipeline: lister, evaluator and ledger are required")
+	}
+	cfg.Workers = cmp.Or(cfg.Workers, runtime.NumCPU())
+	cfg.MaxObjectSize = cmp.Or(cfg.MaxObjectSize, DefaultMaxObjectSize)
+	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
+	cfg.GroupSize = cmp.Or(cfg.GroupSize, DefaultGroupSize)
+	if cfg.Workers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 {
+		return nil, errors.New("pipeline: workers, max object size, max attempts and group size must be positive")
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{cfg: cfg, log: log}, nil
+}
+
+// processed is what a worker hands to the committer for one object.
+type processed struct {
+	cand       Candidate
+	done       store.ObjectDone
+	violations []rules.Violation
+	bytes      int64
+	err        error // the object failed as a whole
+}
+
+// Run processes every new object whose key time is in [from, to). It
+// returns when all objects are committed or failed, or, when ctx is
+// cancelled, after the objects being worked on are committed.
+func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error) {
+	start := time.Now()
+	res := &Result{}
+	defer func() { res.Duration = time.Since(start) }()
+
+	cands, err := p.cfg.Lister.ListRange(ctx, from, to)
+	res.ListCalls = p.cfg.Lister.Stats().ListCalls
+	if err != nil {
+		return res, fmt.Errorf("list %s: %w", p.cfg.Lister.Source, err)
+	}
+	res.Listed = len(cands)
+	todo, err := p.filter(ctx, cands, res)
+	if err != nil {
+		return res, err
+	}
+	p.log.Info("batch listed", "listed", res.Listed, "new", len(todo), "already_done", res.AlreadyDone,
+		"quarantined", res.Quarantined, "list_calls", res.ListCalls)
+	if len(todo) == 0 {
+		return res, nil
+	}
+
+	// Work started on an object is finished even when ctx is cancelled, so
+	// that a stop never leaves half an object group behind.
+	work := context.WithoutCancel(ctx)
+	feed := make(chan Candidate)
+	out := make(chan processed, p.cfg.Workers)
+	g, gctx := errgroup.WithContext(work)
+	g.Go(func() error {
+		defer close(feed)
+		for _, c := range todo {
+			select {
+			case feed <- c:
+			case <-ctx.Done():
+				return nil
+			case <-gctx.Done():
+				return nil
+			}
+		}
+		return nil
+	})
+	workers, wctx := errgroup.WithContext(gctx)
+	for range p.cfg.Workers {
+		workers.Go(func() error {
+			dec := event.NewDecoder(nil, 0)
+			defer dec.Release()
+			for c := range feed {
+				pr := p.process(wctx, dec, c)
+				select {
+				case out <- pr:
+				case <-wctx.Done():
+					return wctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := workers.Wait()
+		close(out)
+		return err
+	})
+	g.Go(func() error { return p.commit(gctx, out, len(todo), res) })
+	err = g.Wait()
+	if ctx.Err() != nil {
+		res.Interrupted = true
+	}
+	sort.Slice(res.Failed, func(i, j int) bool { return res.Failed[i].Key < res.Failed[j].Key })
+	return res, err
+}
+
+// filter drops the candidates the ledger says are done or quarantined.
+func (p *Pipeline) filter(ctx context.Context, cands []Candidate, res *Result) ([]Candidate, error) {
+	keys := make([]string, len(cands))
+	for i, c := range cands {
+		keys[i] = c.Object.Key
+	}
+	states, err := p.cfg.Ledger.LedgerStates(ctx, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	todo := cands[:0:0]
+	for _, c := range cands {
+		st, ok := states[c.Object.Key]
+		switch {
+		case !ok || p.cfg.Reprocess:
+		case st.Status == store.StatusDone:
+			res.AlreadyDone++
+			continue
+		case st.Status == store.StatusQuarantined:
+			res.Quarantined++
+			continue
+		}
+		todo = append(todo, c)
+	}
+	return todo, nil
+}
+
+// process reads, decodes and evaluates one object.
+func (p *Pipeline) process(ctx context.Context, dec *event.Decoder, c Candidate) processed {
+	pr := processed{cand: c}
+	started := time.Now()
+	pr.done = store.ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: started}
+	if c.Object.Size > p.cfg.MaxObjectSize {
+		pr.err = fmt.Errorf("object is %d bytes, larger than the maximum %d (--max-object-size)", c.Object.Size, p.cfg.MaxObjectSize)
+		return pr
+	}
+	r, err := p.cfg.Lister.Source.Open(ctx, c.Object.Key)
+	if err != nil {
+		pr.err = fmt.Errorf("open: %w", err)
+		return pr
+	}
+	defer r.Close()
+	body, err := decompress(io.LimitReader(r, p.cfg.MaxObjectSize+1))
+	if err != nil {
+		pr.err = err
+		return pr
+	}
+	limit := p.cfg.MaxObjectSize * decompressedFactor
+	counted := &countingReader{r: io.LimitReader(body, limit+1)}
+	dres, err := dec.Decode(counted, event.Origin{Key: c.Object.Key, Account: c.Key.Account, Region: c.Key.Region})
+	pr.bytes = counted.n
+	if err == nil && counted.n > limit {
+		dres.Release()
+		err = fmt.Errorf("object decompresses to more than %d bytes", limit)
+	}
+	if err != nil {
+		pr.err = fmt.Errorf("decode: %w", err)
+		return pr
+	}
+	defer dres.Release()
+	vs, err := p.cfg.Evaluator.Evaluate(ctx, dres.Batches)
+	if err != nil {
+		// A rule failing is not the object's fault: it is retried like a
+		// bad object, but named as a rule error.
+		pr.err = fmt.Errorf("evaluate rules: %w", err)
+		return pr
+	}
+	pr.violations = vs
+	pr.done.Events = dres.Events
+	pr.done.Skipped = dres.Skipped
+	for _, e := range dres.Errors {
+		pr.done.SkipReasons = append(pr.done.SkipReasons, fmt.Sprintf("record %d: %v", e.Index, e.Err))
+	}
+	pr.done.Violations = len(vs)
+	pr.done.FinishedAt = time.Now()
+	return pr
+}
+
+// commit collects processed objects into groups and writes each group in
+// one transaction; failed objects are recorded one by one.
+func (p *Pipeline) commit(ctx context.Context, in <-chan processed, total int, res *Result) error {
+	var (
+		objs     []store.ObjectDone
+		vs       []rules.Violation
+		events   int64
+		finished int
+	)
+	flush := func() error {
+		if len(objs) == 0 {
+			return nil
+		}
+		// A group is written even when the batch is being stopped.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		gr, err := p.cfg.Ledger.ViolationCommitGroup(wctx, objs, vs)
+		if err != nil {
+			return fmt.Errorf("commit %d objects: %w", len(objs), err)
+		}
+		res.Objects += len(objs)
+		res.New += gr.New
+		res.SeenAgain += gr.SeenAgain
+		res.Events += events
+		finished += len(objs)
+		p.log.Debug("group committed", "objects", len(objs), "violations", len(vs), "new", gr.New)
+		objs, vs, events = objs[:0], vs[:0], 0
+		p.progress(finished, total, res)
+		return nil
+	}
+	for pr := range in {
+		if pr.err != nil {
+			if err := p.fail(ctx, pr, res); err != nil {
+				return err
+			}
+			finished++
+			p.progress(finished, total, res)
+			continue
+		}
+		objs = append(objs, pr.done)
+		vs = append(vs, pr.violations...)
+		events += int64(pr.done.Events)
+		res.SkippedRecords += int64(pr.done.Skipped)
+		res.Bytes += pr.bytes
+		if pr.done.Skipped > 0 {
+			p.log.Warn("records skipped", "key", pr.done.Key, "skipped", pr.done.Skipped, "first_reason", pr.done.SkipReasons[0])
+		}
+		if len(objs) >= p.cfg.GroupSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+func (p *Pipeline) fail(ctx context.Context, pr processed, res *Result) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	f := store.ObjectFailed{Key: pr.cand.Object.Key, ETag: pr.cand.Object.ETag, Size: pr.cand.Object.Size,
+		Reason: pr.err.Error(), StartedAt: pr.done.StartedAt, FinishedAt: time.Now()}
+	q, err := p.cfg.Ledger.LedgerMarkFailed(wctx, f, p.cfg.MaxAttempts)
+	if err != nil {
+		return fmt.Errorf("record failed object %q: %w", f.Key, err)
+	}
+	res.Failed = append(res.Failed, FailedObject{Key: f.Key, Reason: f.Reason, Quarantined: q})
+	p.log.Error("object failed", "key", f.Key, "reason", f.Reason, "quarantined", q)
+	return nil
+}
+
+func (p *Pipeline) progress(done, total int, res *Result) {
+	if p.cfg.Progress != nil {
+		p.cfg.Progress(Progress{Done: done, Total: total, Events: res.Events})
+	}
+}
+
+// decompress returns the plain JSON of an object: gunzipped when it starts
+// with the gzip magic bytes, as it is otherwise.
+func decompress(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, err := br.Peek(2)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		return &gzipErrReader{zr}, nil
+	}
+	return br, nil
+}
+
+// gzipErrReader names gzip errors as such.
+type gzipErrReader struct{ r *gzip.Reader }
+
+func (g *gzipErrReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("gunzip: %w", err)
+	}
+	return n, err
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

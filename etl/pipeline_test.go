@@ -1,0 +1,515 @@
+package etl_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fullstop-audit/fullstop/etl"
+	"github.com/fullstop-audit/fullstop/etl/file"
+	"github.com/fullstop-audit/fullstop/etl/s3"
+	"github.com/fullstop-audit/fullstop/etl/s3/s3test"
+	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/store"
+	"github.com/fullstop-audit/fullstop/store/pgtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	s3test.Main(nil)
+	pgtest.Main(nil)
+	os.Exit(code)
+}
+
+const invictusRoot = "../testdata/cloudtrail/invictus"
+
+var (
+	day      = time.Date(2023, 7, 10, 0, 0, 0, 0, time.UTC)
+	nextDay  = day.AddDate(0, 0, 1)
+	testRule = rules.Config{}
+)
+
+// env is one pipeline over a source into its own database.
+type env struct {
+	st     *store.Store
+	engine *rules.Engine
+	src    etl.Source
+	prefix string
+}
+
+func newEnv(t *testing.T, src etl.Source, prefix string) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.New(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := rules.New(ctx, testRule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return &env{st: st, engine: eng, src: src, prefix: prefix}
+}
+
+func (e *env) pipeline(t *testing.T, mod func(*etl.Config)) *etl.Pipeline {
+	t.Helper()
+	cfg := etl.Config{
+		Lister:    &etl.Lister{Source: e.src, Prefix: e.prefix},
+		Evaluator: e.engine,
+		Ledger:    e.st,
+		Workers:   2,
+		GroupSize: 5,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	p, err := etl.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (e *env) run(t *testing.T, mod func(*etl.Config), from, to time.Time) *etl.Result {
+	t.Helper()
+	res, err := e.pipeline(t, mod).Run(context.Background(), from, to)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return res
+}
+
+// violationRow is a stored violation without its id and timestamps.
+type violationRow struct {
+	Type, EventID, Account, Region, Instance, Username, Meta string
+	Seen                                                     int
+}
+
+func (e *env) violations(t *testing.T) []violationRow {
+	t.Helper()
+	vs, err := e.st.ViolationList(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]violationRow, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, violationRow{v.Type, v.EventID, v.AccountID, v.Region, v.InstanceID, v.Username, v.MetaInfo, v.SeenCount})
+	}
+	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
+	return out
+}
+
+func (e *env) ledger(t *testing.T) map[string]string {
+	t.Helper()
+	rows, err := e.st.Pool().Query(context.Background(), `SELECT key, status FROM fullstop_data.ledger`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, s string
+		if err := rows.Scan(&k, &s); err != nil {
+			t.Fatal(err)
+		}
+		out[k] = s
+	}
+	return out
+}
+
+// copyTree copies the files below src into a new temp folder.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "LICENSE" {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return writeFile(filepath.Join(dst, rel), b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func writeFile(p string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, b, 0o644)
+}
+
+func gz(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+func randomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n/2)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func fileSource(t *testing.T, root string) etl.Source {
+	t.Helper()
+	s, err := file.New(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const dayDir = "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10/"
+
+// lambdaRecord is a real-shaped CreateFunction call from an untrusted
+// location in a disallowed region: two violations.
+func lambdaRecord(id string) string {
+	return `{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDA","arn":"arn:aws:iam::218007301253:user/dev","accountId":"218007301253","userName":"dev"},` +
+		`"eventTime":"2023-07-10T12:30:00Z","eventSource":"lambda.amazonaws.com","eventName":"CreateFunction20150331","awsRegion":"us-east-1",` +
+		`"sourceIPAddress":"1.2.3.4","userAgent":"cli","requestParameters":{"functionName":"f-` + id + `","code":{"s3Bucket":"evil","s3Key":"k.zip"}},` +
+		`"responseElements":{"functionName":"f-` + id + `","functionArn":"arn:aws:lambda:us-east-1:218007301253:function:f-` + id + `"},` +
+		`"requestID":"r-` + id + `","eventID":"` + id + `","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"218007301253"}`
+}
+
+func logFile(records ...string) []byte {
+	return []byte(`{"Records":[` + strings.Join(records, ",") + `]}`)
+}
+
+func TestPipeline_FolderAndMinIOGiveIdenticalViolations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	fe := newEnv(t, fileSource(t, invictusRoot), "")
+	fres := fe.run(t, nil, day, nextDay)
+
+	srv := s3test.Start(t)
+	bucket := srv.NewBucket(t)
+	n := 0
+	err := filepath.WalkDir(invictusRoot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == "LICENSE" {
+			return err
+		}
+		rel, _ := filepath.Rel(invictusRoot, p)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		srv.Put(t, bucket, "trail/"+filepath.ToSlash(rel), b)
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3src, err := s3.New(ctx, s3.Config{Bucket: bucket, Prefix: "trail/", Region: srv.Region, Endpoint: srv.Endpoint, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	se := newEnv(t, s3src, "trail/")
+	sres := se.run(t, nil, day, nextDay)
+
+	if fres.Objects != n || sres.Objects != n {
+		t.Fatalf("objects: folder %d, minio %d, want %d", fres.Objects, sres.Objects, n)
+	}
+	if fres.Events != 2900 || sres.Events != 2900 {
+		t.Fatalf("events: folder %d, minio %d, want 2900", fres.Events, sres.Events)
+	}
+	fv, sv := fe.violations(t), se.violations(t)
+	if len(fv) == 0 {
+		t.Fatal("no violations from the invictus logs")
+	}
+	if fmt.Sprint(fv) != fmt.Sprint(sv) {
+		t.Fatalf("violations differ:\nfolder: %v\nminio:  %v", fv, sv)
+	}
+	if fres.New != len(fv) || sres.New != len(sv) {
+		t.Fatalf("new violations reported %d/%d, stored %d/%d", fres.New, sres.New, len(fv), len(sv))
+	}
+}
+
+func TestPipeline_SecondRunAddsNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fileSource(t, invictusRoot), "")
+	first := e.run(t, nil, day, nextDay)
+	before := e.violations(t)
+	second := e.run(t, nil, day, nextDay)
+	if second.Objects != 0 || second.AlreadyDone != first.Objects || second.New != 0 || second.SeenAgain != 0 {
+		t.Fatalf("second run: %+v (first %+v)", second, first)
+	}
+	if after := e.violations(t); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("violations changed:\nbefore %v\nafter  %v", before, after)
+	}
+	// --reprocess reads everything again: nothing new, every violation seen again.
+	third := e.run(t, func(c *etl.Config) { c.Reprocess = true }, day, nextDay)
+	if third.Objects != first.Objects || third.New != 0 || third.SeenAgain != first.New+first.SeenAgain {
+		t.Fatalf("reprocess: %+v (first %+v)", third, first)
+	}
+	for _, v := range e.violations(t) {
+		if v.Seen != 2 {
+			t.Fatalf("after reprocessing, seen_count %d, want 2: %+v", v.Seen, v)
+		}
+	}
+}
+
+// crashingLedger fails the n-th group commit, before or after the real one,
+// as a process dying at that point would.
+type crashingLedger struct {
+	*store.Store
+	n, calls int
+	after    bool
+}
+
+var errCrash = errors.New("simulated crash")
+
+func (c *crashingLedger) ViolationCommitGroup(ctx context.Context, objs []store.ObjectDone, vs []rules.Violation) (store.GroupResult, error) {
+	c.calls++
+	if c.calls == c.n && !c.after {
+		return store.GroupResult{}, errCrash
+	}
+	r, err := c.Store.ViolationCommitGroup(ctx, objs, vs)
+	if c.calls == c.n && c.after {
+		return r, errCrash
+	}
+	return r, err
+}
+
+func TestPipeline_CrashAndRerunEqualsCleanRun(t *testing.T) {
+	t.Parallel()
+	clean := newEnv(t, fileSource(t, invictusRoot), "")
+	clean.run(t, func(c *etl.Config) { c.GroupSize = 4 }, day, nextDay)
+	want := clean.violations(t)
+	wantLedger := clean.ledger(t)
+
+	for _, tc := range []struct {
+		name  string
+		n     int
+		after bool
+	}{{"before first commit", 1, false}, {"before third commit", 3, false}, {"after second commit", 2, true}, {"after last commit", 14, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, fileSource(t, invictusRoot), "")
+			cl := &crashingLedger{Store: e.st, n: tc.n, after: tc.after}
+			_, err := e.pipeline(t, func(c *etl.Config) { c.Ledger = cl; c.GroupSize = 4 }).Run(context.Background(), day, nextDay)
+			if !errors.Is(err, errCrash) {
+				t.Fatalf("run: got %v, want the simulated crash", err)
+			}
+			if got := len(e.ledger(t)); got >= len(wantLedger) {
+				t.Fatalf("crashed run already has %d ledger rows of %d", got, len(wantLedger))
+			}
+			e.run(t, func(c *etl.Config) { c.GroupSize = 4 }, day, nextDay)
+			if got := e.violations(t); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("after crash and re-run:\n got %v\nwant %v", got, want)
+			}
+			if got := e.ledger(t); fmt.Sprint(got) != fmt.Sprint(wantLedger) {
+				t.Fatalf("ledger after crash and re-run:\n got %v\nwant %v", got, wantLedger)
+			}
+		})
+	}
+}
+
+func TestPipeline_CancelFinishesTheCurrentGroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fileSource(t, invictusRoot), "")
+	ctx, cancel := context.WithCancel(context.Background())
+	groups := 0
+	res, err := e.pipeline(t, func(c *etl.Config) {
+		c.GroupSize, c.Workers = 2, 1
+		c.Progress = func(p etl.Progress) {
+			if groups++; groups == 3 {
+				cancel()
+			}
+		}
+	}).Run(ctx, day, nextDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Objects == 0 || res.Objects >= 56 {
+		t.Fatalf("cancelled run: %+v", res)
+	}
+	if got := len(e.ledger(t)); got != res.Objects {
+		t.Fatalf("ledger has %d rows, result says %d objects", got, res.Objects)
+	}
+	rest := e.run(t, nil, day, nextDay)
+	if rest.Objects+res.Objects != 56 || rest.AlreadyDone != res.Objects {
+		t.Fatalf("second run after cancel: %+v", rest)
+	}
+}
+
+func TestPipeline_LateFileIsPickedUp(t *testing.T) {
+	t.Parallel()
+	root := copyTree(t, invictusRoot)
+	e := newEnv(t, fileSource(t, root), "")
+	first := e.run(t, nil, day, nextDay)
+	// A file delivered late into the already processed day, with an
+	// earlier delivery time than files already processed.
+	late := dayDir + "218007301253_CloudTrail_us-east-1_20230710T1140Z_LATEfile00000000.json.gz"
+	if err := writeFile(filepath.Join(root, late), gz(t, logFile(lambdaRecord("11111111-2222-3333-4444-555555555555")))); err != nil {
+		t.Fatal(err)
+	}
+	second := e.run(t, nil, day, nextDay)
+	if second.Objects != 1 || second.AlreadyDone != first.Objects || second.Events != 1 {
+		t.Fatalf("second run: %+v", second)
+	}
+	if second.New != 2 { // WRONG_REGION and LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION
+		t.Fatalf("late file: %d new violations, want 2", second.New)
+	}
+	if e.ledger(t)[late] != store.StatusDone {
+		t.Fatalf("late file not in the ledger as done")
+	}
+}
+
+func TestPipeline_BackfillBoundsAreHalfOpen(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	// One object at 23:55 on the 9th, at 00:00 and 12:00 on the 10th, 00:00 on the 11th.
+	files := map[string]string{
+		"AWSLogs/111122223333/CloudTrail/eu-west-1/2023/07/09/111122223333_CloudTrail_eu-west-1_20230709T2355Z_a.json.gz": "a0000000-0000-0000-0000-000000000001",
+		"AWSLogs/111122223333/CloudTrail/eu-west-1/2023/07/10/111122223333_CloudTrail_eu-west-1_20230710T0000Z_b.json.gz": "b0000000-0000-0000-0000-000000000002",
+		"AWSLogs/111122223333/CloudTrail/eu-west-1/2023/07/10/111122223333_CloudTrail_eu-west-1_20230710T1200Z_c.json.gz": "c0000000-0000-0000-0000-000000000003",
+		"AWSLogs/111122223333/CloudTrail/eu-west-1/2023/07/11/111122223333_CloudTrail_eu-west-1_20230711T0000Z_d.json.gz": "d0000000-0000-0000-0000-000000000004",
+	}
+	for k, id := range files {
+		if err := writeFile(filepath.Join(root, k), gz(t, logFile(lambdaRecord(id)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnv(t, fileSource(t, root), "")
+	res := e.run(t, nil, day, nextDay)
+	if res.Objects != 2 || res.Listed != 2 {
+		t.Fatalf("[10th, 11th): %+v, want the 2 objects of the 10th", res)
+	}
+	led := e.ledger(t)
+	for k := range files {
+		in := strings.Contains(k, "/2023/07/10/")
+		if _, ok := led[k]; ok != in {
+			t.Fatalf("%s processed=%v, want %v", k, ok, in)
+		}
+	}
+	res = e.run(t, nil, day.Add(12*time.Hour), day.Add(12*time.Hour+time.Minute))
+	if res.Listed != 1 || res.AlreadyDone != 1 {
+		t.Fatalf("[12:00, 12:01): %+v, want just the 12:00 object", res)
+	}
+}
+
+func TestPipeline_BadInput(t *testing.T) {
+	t.Parallel()
+	root := copyTree(t, invictusRoot)
+	good := gz(t, logFile(lambdaRecord("aaaaaaaa-0000-0000-0000-000000000001")))
+	bad := map[string][]byte{
+		"corrupt-gzip":   append(good[:20:20], []byte("garbage garbage garbage")...),
+		"truncated-gzip": good[:len(good)-10],
+		"truncated-json": gz(t, logFile(lambdaRecord("aaaaaaaa-0000-0000-0000-000000000002"))[:100]),
+		"invalid-json":   gz(t, []byte(`{"Records":[{"eventID": nope}]}`)),
+		"not-cloudtrail": gz(t, []byte(`{"accounts":[{"id":"1"}]}`)),
+		"too-large":      gz(t, logFile(strings.Replace(lambdaRecord("aaaaaaaa-0000-0000-0000-000000000003"), `"cli"`, `"`+randomHex(t, 200_000)+`"`, 1))),
+	}
+	var badKeys []string
+	for name, b := range bad {
+		k := dayDir + "218007301253_CloudTrail_us-east-1_20230710T1300Z_" + name + ".json.gz"
+		badKeys = append(badKeys, k)
+		if err := writeFile(filepath.Join(root, k), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sort.Strings(badKeys)
+	// One object with a bad record among good ones.
+	mixed := dayDir + "218007301253_CloudTrail_us-east-1_20230710T1300Z_mixed.json.gz"
+	if err := writeFile(filepath.Join(root, mixed), gz(t, logFile(
+		lambdaRecord("bbbbbbbb-0000-0000-0000-000000000001"),
+		`{"eventID":"x","eventTime":"yesterday"}`,
+		`{"eventTime":"2023-07-10T12:00:00Z","eventName":"NoID"}`,
+		`{"eventID":"y","eventTime":"2023-07-10T12:00:00Z","eventName":42}`,
+		lambdaRecord("bbbbbbbb-0000-0000-0000-000000000002"),
+	))); err != nil {
+		t.Fatal(err)
+	}
+
+	clean := newEnv(t, fileSource(t, invictusRoot), "")
+	clean.run(t, nil, day, nextDay)
+
+	e := newEnv(t, fileSource(t, root), "")
+	// The largest invictus object is 52,243 bytes; too-large is ~100 kB.
+	cfg := func(c *etl.Config) { c.MaxAttempts = 2; c.MaxObjectSize = 60_000 }
+
+	res := e.run(t, cfg, day, nextDay)
+	var failed []string
+	for _, f := range res.Failed {
+		failed = append(failed, f.Key)
+		if f.Reason == "" || f.Quarantined {
+			t.Errorf("first failure of %s: %+v", f.Key, f)
+		}
+	}
+	wantFailed := badKeys
+	if fmt.Sprint(failed) != fmt.Sprint(wantFailed) {
+		t.Fatalf("failed objects:\n got %v\nwant %v", failed, wantFailed)
+	}
+	if res.Objects != 57 { // 56 invictus objects + the mixed one
+		t.Fatalf("objects processed: %d, want 57", res.Objects)
+	}
+	if res.SkippedRecords != 3 {
+		t.Fatalf("skipped records: %d, want 3", res.SkippedRecords)
+	}
+	var skipped int
+	var reasons string
+	if err := e.st.Pool().QueryRow(context.Background(),
+		`SELECT skipped_records, coalesce(skip_reasons, '') FROM fullstop_data.ledger WHERE key = $1`, mixed).Scan(&skipped, &reasons); err != nil {
+		t.Fatal(err)
+	}
+	if skipped != 3 || !strings.Contains(reasons, "eventTime") || !strings.Contains(reasons, "eventID") {
+		t.Fatalf("ledger of the mixed object: skipped %d, reasons %q", skipped, reasons)
+	}
+	// The good objects' violations are complete: those of a clean run plus
+	// the mixed object's two good records (two violations each).
+	got, cleanV := e.violations(t), clean.violations(t)
+	if len(got) != len(cleanV)+4 {
+		t.Fatalf("violations: %d, want %d", len(got), len(cleanV)+4)
+	}
+
+	// Retried on the next run; quarantined at the second failure.
+	res2 := e.run(t, cfg, day, nextDay)
+	if res2.Objects != 0 || len(res2.Failed) != len(badKeys) {
+		t.Fatalf("second run: %+v", res2)
+	}
+	for _, f := range res2.Failed {
+		if !f.Quarantined {
+			t.Errorf("second failure of %s not quarantined", f.Key)
+		}
+	}
+	res3 := e.run(t, cfg, day, nextDay)
+	if len(res3.Failed) != 0 || res3.Quarantined != len(badKeys) || res3.Objects != 0 {
+		t.Fatalf("third run: %+v", res3)
+	}
+	led := e.ledger(t)
+	for _, k := range badKeys {
+		if led[k] != store.StatusQuarantined {
+			t.Fatalf("%s: status %q, want quarantined", k, led[k])
+		}
+	}
+}
