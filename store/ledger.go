@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The states of a ledger row.
+const (
+	StatusDone        = "done"        // all events evaluated, violations stored
+	StatusFailed      = "failed"      // the last attempt failed; it will be retried
+	StatusQuarantined = "quarantined" // failed too often; not retried until reset
+)
+
+const (
+	// maxSkipReasons is how many reasons for skipped records a ledger row keeps.
+	maxSkipReasons = 20
+	// maxReasonBytes bounds each kept reason and the error of a failed object.
+	maxReasonBytes = 1000
+)
+
+var (
+	//go:embed query/ledger_done.sql
+	ledgerDoneSQL string
+	//go:embed query/ledger_failed.sql
+	ledgerFailedSQL string
+)
+
+// ObjectState is what the ledger knows about one log object.
+type ObjectState struct {
+	Key      string
+	ETag     string
+	Size     int64
+	Status   string // StatusDone, StatusFailed or StatusQuarantined
+	Attempts int    // attempts on this version (ETag) of the object
+}
+
+// ObjectFailed is a log object whose processing failed.
+type ObjectFailed struct {
+	Key        string
+	ETag       string
+	Size       int64
+	Reason     string // why it failed
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// LedgerStates returns the ledger rows of the given object keys; keys not in
+// the ledger are absent from the map.
+func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]ObjectState, error) {
+	states := make(map[string]ObjectState)
+	if len(keys) == 0 {
+		return states, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT object_key, coalesce(etag, ''), coalesce(size, 0), status, attempts
+		FROM fullstop_data.ledger WHERE object_key = ANY($1)`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	var st ObjectState
+	_, err = pgx.ForEachRow(rows, []any{&st.Key, &st.ETag, &st.Size, &st.Status, &st.Attempts}, func() error {
+		states[st.Key] = st
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	return states, nil
+}
+
+// ledgerDone marks the objects done inside tx.
+func ledgerDone(ctx context.Context, tx pgx.Tx, objs []ObjectDone) error {
+	if len(objs) == 0 {
+		return nil
+	}
+	var b pgx.Batch
+	for _, o := range objs {
+		b.Queue(ledgerDoneSQL, cleanText(o.Key), nullText(cleanText(o.ETag)), o.Size, o.Events, o.Skipped,
+			nullText(skipReasons(o.SkipReasons)), o.Violations,
+			nullTime(o.StartedAt), nullTime(o.FinishedAt), durationMS(o.StartedAt, o.FinishedAt))
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("mark objects done: %w", err)
+	}
+	return nil
+}
+
+// LedgerMarkFailed records a failed attempt on an object. When its attempts
+// on the same version (ETag) reach maxAttempts, the object is quarantined
+// and quarantined is true. A new ETag starts the count again.
+func (s *Store) LedgerMarkFailed(ctx context.Context, f ObjectFailed, maxAttempts int) (quarantined bool, err error) {
+	if maxAttempts < 1 {
+		return false, fmt.Errorf("mark object %q failed: max attempts %d, want at least 1", f.Key, maxAttempts)
+	}
+	var status string
+	err = s.pool.QueryRow(ctx, ledgerFailedSQL, cleanText(f.Key), nullText(cleanText(f.ETag)), f.Size,
+		min(maxAttempts, math.MaxInt32), truncate(cleanText(f.Reason), maxReasonBytes),
+		nullTime(f.StartedAt), nullTime(f.FinishedAt), durationMS(f.StartedAt, f.FinishedAt)).Scan(&status)
+	if err != nil {
+		return false, fmt.Errorf("mark object %q failed: %w", f.Key, err)
+	}
+	return status == StatusQuarantined, nil
+}
+
+// LedgerReset forgets the ledger rows of the given keys, so that the next
+// run processes those objects again. Their violations stay.
+func (s *Store) LedgerReset(ctx context.Context, keys []string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM fullstop_data.ledger WHERE object_key = ANY($1)`, keys); err != nil {
+		return fmt.Errorf("reset %d ledger rows: %w", len(keys), err)
+	}
+	return nil
+}
+
+// skipReasons joins the first reasons, one a line.
+func skipReasons(reasons []string) string {
+	var b strings.Builder
+	for i, r := range reasons {
+		if i == maxSkipReasons {
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		r = strings.ReplaceAll(cleanText(r), "\n", " ")
+		b.WriteString(truncate(r, maxReasonBytes))
+	}
+	return b.String()
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// durationMS is finished-started in milliseconds, NULL when either is unset
+// or the difference is negative.
+func durationMS(started, finished time.Time) any {
+	if started.IsZero() || finished.IsZero() || finished.Before(started) {
+		return nil
+	}
+	return min(finished.Sub(started).Milliseconds(), math.MaxInt32)
+}

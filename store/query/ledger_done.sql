@@ -1,0 +1,22 @@
+-- Marks one object done. attempts counts every attempt on the same object
+-- version (etag); a new version starts again at 1.
+INSERT INTO fullstop_data.ledger AS l
+    (object_key, etag, size, status, events, skipped_records, skip_reasons, violations, error,
+     attempts, first_attempt_at, last_attempt_at, finished_at, duration_ms)
+VALUES ($1, $2, $3, 'done', $4, $5, $6, $7, NULL,
+        1, coalesce($8, now()), coalesce($8, now()), coalesce($9, now()), $10)
+ON CONFLICT (object_key) DO UPDATE SET
+    etag             = excluded.etag,
+    size             = excluded.size,
+    status           = 'done',
+    events           = excluded.events,
+    skipped_records  = excluded.skipped_records,
+    skip_reasons     = excluded.skip_reasons,
+    violations       = excluded.violations,
+    error            = NULL,
+    attempts         = CASE WHEN l.etag IS NOT DISTINCT FROM excluded.etag THEN l.attempts + 1 ELSE 1 END,
+    first_attempt_at = CASE WHEN l.etag IS NOT DISTINCT FROM excluded.etag THEN l.first_attempt_at
+                            ELSE excluded.first_attempt_at END,
+    last_attempt_at  = excluded.last_attempt_at,
+    finished_at      = excluded.finished_at,
+    duration_ms      = excluded.duration_ms

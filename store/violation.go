@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/fullstop-audit/fullstop/rules"
+)
+
+var (
+	//go:embed query/violation_in_create.sql
+	violationInCreateSQL string
+	//go:embed query/violation_type_create_unknown.sql
+	violationTypeCreateUnknownSQL string
+	//go:embed query/violation_upsert.sql
+	violationUpsertSQL string
+)
+
+// violationInColumns are the columns of the temporary table violation_in,
+// in the order of violationRow.
+var violationInColumns = []string{
+	"violation_type_entity_id", "event_id", "account_id", "region", "instance_id", "username",
+	"meta_info", "plugin_fully_qualified_class_name", "event_time", "seen",
+}
+
+// commitTries is how often a group is written when PostgreSQL aborts the
+// transaction for a deadlock or a serialization failure with a concurrent
+// writer.
+const commitTries = 3
+
+// ObjectDone is a log object whose events were all evaluated.
+type ObjectDone struct {
+	Key         string
+	ETag        string
+	Size        int64
+	Events      int      // records read
+	Skipped     int      // records skipped as malformed
+	SkipReasons []string // why records were skipped; the first maxSkipReasons are kept
+	Violations  int      // violations found in the object
+	StartedAt   time.Time
+	FinishedAt  time.Time
+}
+
+// GroupResult counts what ViolationCommitGroup did to the violations table.
+type GroupResult struct {
+	New       int // violations inserted
+	SeenAgain int // violations that existed already and were marked seen again
+}
+
+// ViolationCommitGroup writes the violations of a group of objects and marks
+// the objects done, in one transaction.
+//
+// Violations with the same identity are merged, the first one kept: in the
+// group, and with the row already stored, whose last_seen becomes now and
+// whose seen_count grows by the number of detections; its resolution
+// (comment, rule_entity_id) is never touched. Types not known yet are
+// created with the reference's defaults. An empty InstanceID, Username,
+// MetaInfo or Rule is stored as NULL, a zero EventTime as NULL; NUL bytes and
+// invalid UTF-8, which PostgreSQL text cannot hold, become U+FFFD.
+func (s *Store) ViolationCommitGroup(ctx context.Context, objs []ObjectDone, vs []rules.Violation) (GroupResult, error) {
+	rows := mergeViolations(vs)
+	objs = lastPerKey(objs)
+	var res GroupResult
+	var err error
+	for try := 1; try <= commitTries; try++ {
+		res, err = s.commitGroup(ctx, objs, rows)
+		if !retryable(err) {
+			break
+		}
+		s.log.Warn("group commit conflicted with another writer, retrying", "try", try, "error", err)
+	}
+	if err != nil {
+		return GroupResult{}, fmt.Errorf("commit group of %d objects, %d violations: %w", len(objs), len(vs), err)
+	}
+	return res, nil
+}
+
+func (s *Store) commitGroup(ctx context.Context, objs []ObjectDone, rows [][]any) (GroupResult, error) {
+	var res GroupResult
+	var created []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if len(rows) > 0 {
+			if _, err := tx.Exec(ctx, violationInCreateSQL); err != nil {
+				return fmt.Errorf("create temporary table: %w", err)
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"violation_in"}, violationInColumns, pgx.CopyFromRows(rows)); err != nil {
+				return fmt.Errorf("copy violations: %w", err)
+			}
+			tr, err := tx.Query(ctx, violationTypeCreateUnknownSQL, auditUser)
+			if err != nil {
+				return fmt.Errorf("create unknown violation types: %w", err)
+			}
+			created, err = pgx.CollectRows(tr, pgx.RowTo[string])
+			if err != nil {
+				return fmt.Errorf("create unknown violation types: %w", err)
+			}
+			if err := tx.QueryRow(ctx, violationUpsertSQL, auditUser).Scan(&res.New, &res.SeenAgain); err != nil {
+				return fmt.Errorf("upsert violations: %w", err)
+			}
+		}
+		return ledgerDone(ctx, tx, objs)
+	})
+	if err != nil {
+		return GroupResult{}, err
+	}
+	for _, id := range created {
+		s.log.Warn("unknown violation type created", "type", id)
+	}
+	return res, nil
+}
+
+// retryable reports whether err is PostgreSQL aborting a transaction for a
+// deadlock or a serialization failure.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+// mergeViolations turns violations into rows for violation_in, one per
+// identity (the first one), with the number of detections.
+func mergeViolations(vs []rules.Violation) [][]any {
+	index := make(map[[5]string]int, len(vs))
+	rows := make([][]any, 0, len(vs))
+	for _, v := range vs {
+		v = cleanViolation(v)
+		if i, ok := index[v.Key()]; ok {
+			rows[i][len(rows[i])-1] = rows[i][len(rows[i])-1].(int32) + 1
+			continue
+		}
+		index[v.Key()] = len(rows)
+		rows = append(rows, []any{
+			v.Type, v.EventID, v.AccountID, v.Region, nullText(v.InstanceID), nullText(v.Username),
+			nullText(v.MetaInfo), nullText(v.Rule), nullTime(v.EventTime), int32(1),
+		})
+	}
+	return rows
+}
+
+// cleanViolation makes the text fields storable in PostgreSQL.
+func cleanViolation(v rules.Violation) rules.Violation {
+	for _, f := range []*string{&v.Type, &v.EventID, &v.AccountID, &v.Region, &v.InstanceID, &v.Username, &v.MetaInfo, &v.Rule} {
+		*f = cleanText(*f)
+	}
+	return v
+}
+
+// cleanText replaces NUL bytes and invalid UTF-8 with U+FFFD.
+func cleanText(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// nullText is nil for "" and s otherwise.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// nullTime is NULL for the zero time.
+func nullTime(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+}
+
+// lastPerKey keeps the last entry per object key, sorted by key so that
+// concurrent writers lock ledger rows in the same order.
+func lastPerKey(objs []ObjectDone) []ObjectDone {
+	last := make(map[string]int, len(objs))
+	for i, o := range objs {
+		last[o.Key] = i
+	}
+	out := make([]ObjectDone, 0, len(last))
+	for i, o := range objs {
+		if last[o.Key] == i {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b ObjectDone) int { return strings.Compare(a.Key, b.Key) })
+	return out
+}
