@@ -29,7 +29,9 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
-	pgtest.Main(nil)
+	if err := pgtest.Stop(); err != nil && code == 0 {
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -95,7 +97,7 @@ func snapshot(t *testing.T, url string) string {
 	t.Helper()
 	return query[string](t, url, `SELECT coalesce(string_agg(r, E'\n' ORDER BY r), '') FROM (
 		SELECT concat_ws('|', violation_type_entity_id, account_id, region, event_id, instance_id, username, meta_info, seen_count) AS r FROM fullstop_data.violation
-		UNION ALL SELECT concat_ws('|', key, status, events, violations, skipped_records, attempts) FROM fullstop_data.ledger) x`)
+		UNION ALL SELECT concat_ws('|', object_key, status, events, violations, skipped_records, attempts) FROM fullstop_data.ledger) x`)
 }
 
 // records returns the real invictus records.

@@ -49,10 +49,12 @@ type RecordError struct {
 	Err   error
 }
 
+// Error says which record of which object failed, and why.
 func (e *RecordError) Error() string {
 	return fmt.Sprintf("record %d of %q: %v", e.Index, e.Key, e.Err)
 }
 
+// Unwrap returns the reason the record was skipped.
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // Result is what decoding one object produced. The caller releases Batches.
@@ -88,7 +90,8 @@ type Decoder struct {
 }
 
 // NewDecoder returns a decoder allocating from mem (nil: the Go allocator)
-// and cutting batches of batchSize rows (0: 8192).
+// and cutting batches of batchSize rows (0: 8192), or fewer when a batch's
+// strings reach 256 MiB. Records larger than 64 MiB are skipped.
 func NewDecoder(mem memory.Allocator, batchSize int) *Decoder {
 	if mem == nil {
 		mem = memory.DefaultAllocator
@@ -445,6 +448,8 @@ func (r *record) parse(raw []byte, maxBytes int) error {
 	if len(raw) == 0 || raw[0] != '{' {
 		return fmt.Errorf("record is a JSON %s, not an object", jsonKind(raw))
 	}
+	// The record's members, then those of each flattened object, parent
+	// before child: an object's value is known once its parent is read.
 	for _, obj := range [...]struct {
 		path string
 		slot int

@@ -109,6 +109,10 @@ func Main(m *testing.M) {
 	os.Exit(code)
 }
 
+// Stop stops and removes the throwaway cluster, if one was started; for a
+// TestMain that cannot use Main.
+func Stop() error { return stop() }
+
 // stop shuts the shared cluster down if it runs.
 func stop() error {
 	if shared == nil {
