@@ -20,10 +20,10 @@ func backfillCommand() *cli.Command {
 		Description: "Dates are YYYY-MM-DD (UTC midnight) or RFC 3339. Objects already in the ledger are\n" +
 			"skipped unless --reprocess. Exits non-zero if any object could not be read.",
 		Flags: append(append(databaseFlags(), sourceFlags()...),
-			&cli.StringFlag{Name: "from", Required: true, Usage: "first key date, inclusive"},
-			&cli.StringFlag{Name: "to", Required: true, Usage: "last key date, exclusive"},
+			&cli.StringFlag{Name: "from", Required: true, EnvVars: []string{"FULLSTOP_FROM"}, Usage: "first key date, inclusive"},
+			&cli.StringFlag{Name: "to", Required: true, EnvVars: []string{"FULLSTOP_TO"}, Usage: "last key date, exclusive"},
 			&cli.BoolFlag{Name: "reprocess", EnvVars: []string{"FULLSTOP_REPROCESS"}, Usage: "process objects again although the ledger holds them"},
-			&cli.BoolFlag{Name: "progress", Value: true, Usage: "show progress on stderr (a bar on a terminal, lines otherwise)"},
+			&cli.BoolFlag{Name: "progress", Value: true, EnvVars: []string{"FULLSTOP_PROGRESS"}, Usage: "show progress on stderr (a bar on a terminal, lines otherwise)"},
 		),
 		Action: func(c *cli.Context) error {
 			from, err := parseTime(c.String("from"))

@@ -398,18 +398,24 @@ func TestHelpListsEveryFlagWithItsEnvironmentVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	var missing []string
-	for _, c := range newApp().Commands {
-		for _, f := range c.Flags {
-			name := f.Names()[0]
-			if !strings.Contains(string(readme), "`--"+name+"`") {
-				missing = append(missing, "--"+name)
-			}
-			if ev, ok := f.(interface{ GetEnvVars() []string }); ok {
-				for _, e := range ev.GetEnvVars() {
-					if !strings.Contains(string(readme), "`"+e+"`") {
-						missing = append(missing, e)
-					}
-				}
+	app := newApp()
+	flags := app.Flags
+	for _, c := range app.Commands {
+		flags = append(flags, c.Flags...)
+	}
+	for _, f := range flags {
+		name := f.Names()[0]
+		if !strings.Contains(string(readme), "`--"+name+"`") {
+			missing = append(missing, "--"+name)
+		}
+		ev, ok := f.(interface{ GetEnvVars() []string })
+		if !ok || len(ev.GetEnvVars()) == 0 {
+			missing = append(missing, "an environment variable for --"+name)
+			continue
+		}
+		for _, e := range ev.GetEnvVars() {
+			if !strings.Contains(string(readme), "`"+e+"`") {
+				missing = append(missing, e)
 			}
 		}
 	}
