@@ -1,0 +1,501 @@
+//go:build duckdb_arrow
+
+package rules
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/fullstop-audit/fullstop/etl/event"
+	sqlfiles "github.com/fullstop-audit/fullstop/sql"
+)
+
+// DefaultAllowedRegions are the allowed regions when Config.AllowedRegions
+// is empty (as in the reference).
+var DefaultAllowedRegions = []string{"eu-central-1", "eu-west-1"}
+
+const (
+	// chunkRows is the size of the Arrow batches handed to DuckDB.
+	chunkRows = 16384
+	// cleanupTimeout bounds dropping a call's tables after the call.
+	cleanupTimeout = 30 * time.Second
+)
+
+// Config configures an Engine. Zero fields get the documented defaults.
+type Config struct {
+	// AllowedRegions are the regions resources may be created in.
+	// Default (nil or empty): DefaultAllowedRegions.
+	AllowedRegions []string
+	// LambdaTrustedBuckets are the S3 buckets Lambda code may come from.
+	// Default empty: every Lambda create/update is untrusted.
+	LambdaTrustedBuckets []string
+	// IncludeFailedCalls lets rules see events with an errorCode too.
+	// Default false: the view events holds only error_code IS NULL.
+	IncludeFailedCalls bool
+	// Rules holds the rule files rules/*.sql. Default: sqlfiles.Rules.
+	Rules fs.FS
+	// Log receives warnings and debug output. Default: discarded.
+	Log *slog.Logger
+}
+
+// withDefaults returns cfg with defaults filled in and list values trimmed,
+// blank ones dropped and duplicates removed.
+func (cfg Config) withDefaults() Config {
+	cfg.AllowedRegions = cleanList(cfg.AllowedRegions)
+	if len(cfg.AllowedRegions) == 0 {
+		cfg.AllowedRegions = slices.Clone(DefaultAllowedRegions)
+	}
+	cfg.LambdaTrustedBuckets = cleanList(cfg.LambdaTrustedBuckets)
+	if cfg.Rules == nil {
+		cfg.Rules = sqlfiles.Rules
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return cfg
+}
+
+func cleanList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Engine evaluates the rules in an in-process DuckDB database. It is safe
+// for concurrent use: each Evaluate call works on its own connection.
+type Engine struct {
+	connector *duckdb.Connector
+	db        *sql.DB
+	rules     []Rule
+	cols      []int         // event.Schema columns loaded into DuckDB
+	schema    *arrow.Schema // their schema
+	log       *slog.Logger
+	seq       atomic.Uint64 // names of registered Arrow views
+}
+
+// New opens an in-memory DuckDB database, creates the configuration tables,
+// and loads and checks every rule file. A rule that does not parse, has an
+// incomplete header, or does not return the violation columns fails New.
+func New(ctx context.Context, cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	rs, err := LoadRules(cfg.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, log: cfg.Log}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = e.Close()
+		}
+	}()
+	if err := e.createConfigTables(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if err := e.planColumns(ctx); err != nil {
+		return nil, err
+	}
+	if err := e.checkRules(ctx); err != nil {
+		return nil, err
+	}
+	ok = true
+	return e, nil
+}
+
+// Rules returns the engine's rules, sorted by file name.
+func (e *Engine) Rules() []Rule { return slices.Clone(e.rules) }
+
+// Close closes the database.
+func (e *Engine) Close() error {
+	return errors.Join(e.db.Close(), e.connector.Close())
+}
+
+func (e *Engine) createConfigTables(ctx context.Context, cfg Config) error {
+	stmts := []string{
+		`SET GLOBAL TimeZone = 'UTC'`,
+		`CREATE TABLE allowed_regions (region VARCHAR PRIMARY KEY)`,
+		`CREATE TABLE lambda_trusted_buckets (bucket VARCHAR PRIMARY KEY)`,
+		`CREATE TABLE settings (include_failed_calls BOOLEAN NOT NULL)`,
+	}
+	for _, s := range stmts {
+		if _, err := e.db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("create configuration tables: %w", err)
+		}
+	}
+	for _, r := range cfg.AllowedRegions {
+		if _, err := e.db.ExecContext(ctx, `INSERT INTO allowed_regions VALUES (?)`, r); err != nil {
+			return fmt.Errorf("insert allowed region %q: %w", r, err)
+		}
+	}
+	for _, b := range cfg.LambdaTrustedBuckets {
+		if _, err := e.db.ExecContext(ctx, `INSERT INTO lambda_trusted_buckets VALUES (?)`, b); err != nil {
+			return fmt.Errorf("insert trusted bucket %q: %w", b, err)
+		}
+	}
+	if _, err := e.db.ExecContext(ctx, `INSERT INTO settings VALUES (?)`, cfg.IncludeFailedCalls); err != nil {
+		return fmt.Errorf("insert settings: %w", err)
+	}
+	return nil
+}
+
+// alwaysLoaded are the event columns loaded whatever the rules name.
+var alwaysLoaded = []string{event.ColObjectKey, event.ColEventID, event.ColEventTime, event.ColErrorCode}
+
+// planColumns parses every rule with DuckDB's parser, checks that it is one
+// SELECT, and collects the event columns the rules name.
+func (e *Engine) planColumns(ctx context.Context) error {
+	names := map[string]bool{}
+	for _, c := range alwaysLoaded {
+		names[c] = true
+	}
+	all := false
+	for _, r := range e.rules {
+		var js string
+		if err := e.db.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, r.SQL).Scan(&js); err != nil {
+			return fmt.Errorf("rule %q: parse: %w", r.File, err)
+		}
+		needsAll, err := referencedColumns(js, names)
+		if err != nil {
+			return fmt.Errorf("rule %q: %w", r.File, err)
+		}
+		all = all || needsAll
+	}
+	var fields []arrow.Field
+	for i, f := range event.Schema.Fields() {
+		if all || names[f.Name] {
+			e.cols = append(e.cols, i)
+			fields = append(fields, f)
+		}
+	}
+	e.schema = arrow.NewSchema(fields, nil)
+	return nil
+}
+
+// referencedColumns reads the output of json_serialize_sql for one rule,
+// checks it holds exactly one SELECT, and adds every column name it refers
+// to (lower case) to names. It reports whether the rule needs every column:
+// it uses a star or COLUMNS(), a NATURAL join, or a whole row of events or
+// raw_events (SELECT to_json(e) FROM events e).
+func referencedColumns(serialized string, names map[string]bool) (all bool, err error) {
+	var doc struct {
+		Error        bool              `json:"error"`
+		ErrorMessage string            `json:"error_message"`
+		Statements   []json.RawMessage `json:"statements"`
+	}
+	if err := json.Unmarshal([]byte(serialized), &doc); err != nil {
+		return false, fmt.Errorf("read parser output: %w", err)
+	}
+	if doc.Error {
+		return false, fmt.Errorf("not a valid SELECT: %s: %w", doc.ErrorMessage, ErrRule)
+	}
+	if len(doc.Statements) != 1 {
+		return false, fmt.Errorf("want exactly one SELECT statement, got %d: %w", len(doc.Statements), ErrRule)
+	}
+	var tree any
+	if err := json.Unmarshal(doc.Statements[0], &tree); err != nil {
+		return false, fmt.Errorf("read parser output: %w", err)
+	}
+	eventTables := map[string]bool{} // names and aliases of events, raw_events
+	single := map[string]bool{}      // column references without a qualifier
+	addNames := func(list any, add func(string)) {
+		l, _ := list.([]any)
+		for _, c := range l {
+			if s, ok := c.(string); ok {
+				add(strings.ToLower(s))
+			}
+		}
+	}
+	var walk func(any)
+	walk = func(n any) {
+		switch v := n.(type) {
+		case map[string]any:
+			switch {
+			case v["class"] == "STAR", v["ref_type"] == "NATURAL":
+				all = true
+			case v["type"] == "BASE_TABLE":
+				if t, _ := v["table_name"].(string); t == "events" || t == "raw_events" {
+					eventTables[strings.ToLower(t)] = true
+					if a, _ := v["alias"].(string); a != "" {
+						eventTables[strings.ToLower(a)] = true
+					}
+				}
+			}
+			if cols, ok := v["column_names"].([]any); ok {
+				addNames(cols, func(s string) { names[s] = true })
+				if len(cols) == 1 {
+					addNames(cols, func(s string) { single[s] = true })
+				}
+			}
+			addNames(v["using_columns"], func(s string) { names[s] = true })
+			for _, child := range v {
+				walk(child)
+			}
+		case []any:
+			for _, child := range v {
+				walk(child)
+			}
+		}
+	}
+	walk(tree)
+	for t := range eventTables {
+		if single[t] {
+			all = true
+		}
+	}
+	return all, nil
+}
+
+// resultColumns are the columns every rule returns, in order, with their
+// DuckDB type names.
+var resultColumns = []struct{ name, typ string }{
+	{"event_id", "VARCHAR"},
+	{"account_id", "VARCHAR"},
+	{"region", "VARCHAR"},
+	{"instance_id", "VARCHAR"},
+	{"username", "VARCHAR"},
+	{"meta_info", "VARCHAR"},
+	{"event_time", "TIMESTAMPTZ"},
+	{"object_key", "VARCHAR"},
+}
+
+// checkRules runs every rule once over an empty events table and checks
+// the columns it returns.
+func (e *Engine) checkRules(ctx context.Context) error {
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("check rules: %w", err)
+	}
+	defer conn.Close()
+	defer e.unload(ctx, conn)
+	if err := e.load(ctx, conn, nil); err != nil {
+		return fmt.Errorf("check rules: %w", err)
+	}
+	for _, r := range e.rules {
+		if err := checkRule(ctx, conn, r); err != nil {
+			return fmt.Errorf("rule %q: %w", r.File, err)
+		}
+	}
+	return nil
+}
+
+func checkRule(ctx context.Context, conn *sql.Conn, r Rule) error {
+	rows, err := conn.QueryContext(ctx, r.SQL)
+	if err != nil {
+		return fmt.Errorf("run over no events: %w", err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return fmt.Errorf("read result columns: %w", err)
+	}
+	var got, want []string
+	for _, t := range types {
+		got = append(got, t.Name()+" "+t.DatabaseTypeName())
+	}
+	for _, c := range resultColumns {
+		want = append(want, c.name+" "+c.typ)
+	}
+	if !slices.Equal(got, want) {
+		return fmt.Errorf("result columns are [%s], want [%s] (cast with ::VARCHAR / ::TIMESTAMPTZ): %w",
+			strings.Join(got, ", "), strings.Join(want, ", "), ErrRule)
+	}
+	for rows.Next() {
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("run over no events: %w", err)
+	}
+	return nil
+}
+
+// Evaluate runs every rule over the events in batches, which must have the
+// schema event.Schema, and returns the violations sorted by type and
+// identity. Batches stay owned by the caller. No events: nil, nil.
+func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]Violation, error) {
+	var n int64
+	for i, b := range batches {
+		if !b.Schema().Equal(event.Schema) {
+			return nil, fmt.Errorf("evaluate: batch %d does not have the event schema", i)
+		}
+		n += b.NumRows()
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	start := time.Now()
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: get connection: %w", err)
+	}
+	defer conn.Close()
+	defer e.unload(ctx, conn)
+	if err := e.load(ctx, conn, batches); err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	loaded := time.Since(start)
+
+	var out []Violation
+	seen := map[[5]string]bool{}
+	for _, r := range e.rules {
+		vs, err := e.run(ctx, conn, r)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate rule %q: %w", r.File, err)
+		}
+		for _, v := range vs {
+			if k := v.Key(); !seen[k] {
+				seen[k] = true
+				out = append(out, v)
+			}
+		}
+	}
+	sortViolations(out)
+	e.log.DebugContext(ctx, "rules evaluated", "events", n, "violations", len(out),
+		"load", loaded, "total", time.Since(start))
+	return out, nil
+}
+
+// sortViolations sorts by type, then identity.
+func sortViolations(vs []Violation) {
+	sort.Slice(vs, func(i, j int) bool {
+		a, b := vs[i], vs[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		ka, kb := a.Key(), b.Key()
+		return slices.Compare(ka[:], kb[:]) < 0
+	})
+}
+
+// run runs one rule on a loaded connection.
+func (e *Engine) run(ctx context.Context, conn *sql.Conn, r Rule) ([]Violation, error) {
+	rows, err := conn.QueryContext(ctx, r.SQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Violation
+	dropped := 0
+	for rows.Next() {
+		var eventID, account, region, instance, user, meta, key sql.NullString
+		var at sql.NullTime
+		if err := rows.Scan(&eventID, &account, &region, &instance, &user, &meta, &at, &key); err != nil {
+			return nil, fmt.Errorf("read row: %w", err)
+		}
+		if eventID.String == "" || account.String == "" {
+			dropped++
+			continue
+		}
+		v := Violation{
+			Type:       r.Type,
+			EventID:    eventID.String,
+			AccountID:  account.String,
+			Region:     region.String,
+			InstanceID: instance.String,
+			Username:   user.String,
+			MetaInfo:   meta.String,
+			Rule:       r.File,
+			EventTime:  at.Time.UTC(),
+			ObjectKey:  key.String,
+		}
+		if !meta.Valid {
+			v.MetaInfo = "{}"
+		} else if !json.Valid([]byte(v.MetaInfo)) {
+			return nil, fmt.Errorf("event %q: meta_info is not JSON: %.80q", v.EventID, v.MetaInfo)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if dropped > 0 {
+		e.log.WarnContext(ctx, "rule rows without account or event id dropped", "rule", r.File, "rows", dropped)
+	}
+	return out, nil
+}
+
+// load makes the batches the per-connection table raw_events and the view
+// events on conn. DuckDB's Arrow scan can read a registered stream only
+// once and does not apply pushed-down projections or filters, so the stream
+// is copied into a table with one plain SELECT * and never queried again.
+// The registered view lives in the shared catalog, so its name is unique.
+func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.RecordBatch) error {
+	view := fmt.Sprintf("fullstop_arrow_%d", e.seq.Add(1))
+	rdr := newChunkReader(e.schema, e.cols, batches, chunkRows)
+	defer rdr.Release()
+	var release func()
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("unexpected driver connection %T", dc)
+		}
+		a, err := duckdb.NewArrowFromConn(c)
+		if err != nil {
+			return err
+		}
+		release, err = a.RegisterView(rdr, view)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("register events: %w", err)
+	}
+	_, err = conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE raw_events AS SELECT * FROM `+view)
+	if _, dropErr := conn.ExecContext(context.WithoutCancel(ctx), `DROP VIEW IF EXISTS `+view); dropErr != nil {
+		// The view still points at the stream: keep the stream alive
+		// rather than leave a dangling pointer in the catalog.
+		e.log.WarnContext(ctx, "drop arrow view", "view", view, "err", dropErr)
+		discard(conn)
+	} else {
+		release()
+	}
+	if err != nil {
+		return fmt.Errorf("load events: %w", err)
+	}
+	_, err = conn.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW events AS
+		SELECT * FROM raw_events
+		WHERE error_code IS NULL OR (SELECT include_failed_calls FROM settings)`)
+	if err != nil {
+		return fmt.Errorf("create view events: %w", err)
+	}
+	return nil
+}
+
+// unload drops the connection's event tables so an idle pooled connection
+// holds no events. A connection that cannot be cleaned is discarded.
+func (e *Engine) unload(ctx context.Context, conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	for _, s := range []string{`DROP VIEW IF EXISTS events`, `DROP TABLE IF EXISTS raw_events`} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			e.log.WarnContext(ctx, "drop event tables", "err", err)
+			discard(conn)
+			return
+		}
+	}
+}
+
+// discard makes the pool close conn instead of reusing it.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+}

@@ -1,0 +1,625 @@
+//go:build duckdb_arrow
+
+package rules
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/fullstop-audit/fullstop/etl/event"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/rules/*/*/expected.json from the engine's output")
+
+const (
+	fixtureDir  = "../testdata/rules"
+	cloudtrail  = "../testdata/cloudtrail"
+	typeKeyPair = "EC2_WITH_KEYPAIR"
+	typeRegion  = "WRONG_REGION"
+	typeLambda  = "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION"
+)
+
+// decode decodes one CloudTrail document into batches released at the end
+// of the test.
+func decode(t testing.TB, r io.Reader, o event.Origin) []arrow.RecordBatch {
+	t.Helper()
+	res, err := event.NewDecoder(nil, 0).Decode(r, o)
+	if err != nil {
+		t.Fatalf("decode %s: %v", o.Key, err)
+	}
+	if res.Skipped > 0 {
+		t.Fatalf("decode %s: %d records skipped: %v", o.Key, res.Skipped, res.Errors)
+	}
+	t.Cleanup(res.Release)
+	return res.Batches
+}
+
+func decodeFile(t testing.TB, path, key string) []arrow.RecordBatch {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = gz
+	}
+	return decode(t, r, event.Origin{Key: key})
+}
+
+func newEngine(t testing.TB, cfg Config) *Engine {
+	t.Helper()
+	e, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("New() error = %v", err)
+	}
+	t.Cleanup(func() {
+		if err := e.Close(); err != nil {
+			t.Errorf("Close() error = %v", err)
+		}
+	})
+	return e
+}
+
+// caseConfig is a fixture case's config.json.
+type caseConfig struct {
+	AllowedRegions       []string `json:"allowed_regions"`
+	LambdaTrustedBuckets []string `json:"lambda_trusted_buckets"`
+	IncludeFailedCalls   bool     `json:"include_failed_calls"`
+}
+
+// golden is a violation as expected.json stores it.
+type golden struct {
+	Type       string          `json:"type"`
+	EventID    string          `json:"event_id"`
+	AccountID  string          `json:"account_id"`
+	Region     string          `json:"region"`
+	InstanceID string          `json:"instance_id"`
+	Username   string          `json:"username"`
+	MetaInfo   json.RawMessage `json:"meta_info"`
+	Rule       string          `json:"rule"`
+	EventTime  time.Time       `json:"event_time"`
+	ObjectKey  string          `json:"object_key"`
+}
+
+func toGolden(vs []Violation) []golden {
+	out := make([]golden, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, golden{
+			Type: v.Type, EventID: v.EventID, AccountID: v.AccountID, Region: v.Region,
+			InstanceID: v.InstanceID, Username: v.Username, MetaInfo: json.RawMessage(v.MetaInfo),
+			Rule: v.Rule, EventTime: v.EventTime, ObjectKey: v.ObjectKey,
+		})
+	}
+	return out
+}
+
+// TestEngine_Fixtures runs every case testdata/rules/<TYPE>/<case>/: the
+// events of events.json, evaluated with config.json, must give exactly the
+// violations of expected.json (all types, in the engine's order). A case
+// named *-fires must report its TYPE, a case named *-quiet must not.
+func TestEngine_Fixtures(t *testing.T) {
+	t.Parallel()
+	inputs, err := filepath.Glob(filepath.Join(fixtureDir, "*", "*", "events.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, in := range inputs {
+		dirs = append(dirs, filepath.Dir(in))
+	}
+	if len(dirs) < 30 {
+		t.Fatalf("found %d fixture cases, want at least 30", len(dirs))
+	}
+	typesSeen := map[string]map[bool]bool{}
+	for _, dir := range dirs {
+		typ := filepath.Base(filepath.Dir(dir))
+		name := filepath.Base(dir)
+		fires := strings.HasSuffix(name, "-fires") || strings.HasSuffix(name, "-fire")
+		if !fires && !strings.HasSuffix(name, "-quiet") {
+			t.Errorf("case %s/%s: name must end in -fires or -quiet", typ, name)
+			continue
+		}
+		if typesSeen[typ] == nil {
+			typesSeen[typ] = map[bool]bool{}
+		}
+		typesSeen[typ][fires] = true
+		t.Run(typ+"/"+name, func(t *testing.T) {
+			t.Parallel()
+			var cc caseConfig
+			if raw, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+				dec := json.NewDecoder(bytes.NewReader(raw))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&cc); err != nil {
+					t.Fatalf("config.json: %v", err)
+				}
+			} else if !errors.Is(err, os.ErrNotExist) {
+				t.Fatal(err)
+			}
+			e := newEngine(t, Config{
+				AllowedRegions:       cc.AllowedRegions,
+				LambdaTrustedBuckets: cc.LambdaTrustedBuckets,
+				IncludeFailedCalls:   cc.IncludeFailedCalls,
+			})
+			batches := decodeFile(t, filepath.Join(dir, "events.json"), typ+"/"+name+"/events.json")
+			vs, err := e.Evaluate(context.Background(), batches)
+			if err != nil {
+				t.Fatalf("Evaluate() error = %v", err)
+			}
+			n := 0
+			for _, v := range vs {
+				if v.Type == typ {
+					n++
+				}
+			}
+			if fires && n == 0 {
+				t.Errorf("case should fire %s, got none", typ)
+			}
+			if !fires && n > 0 {
+				t.Errorf("case should be quiet for %s, got %d", typ, n)
+			}
+			got, err := json.MarshalIndent(toGolden(vs), "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			path := filepath.Join(dir, "expected.json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			var gotV, wantV any
+			if err := json.Unmarshal(got, &gotV); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(want, &wantV); err != nil {
+				t.Fatalf("expected.json: %v", err)
+			}
+			if !reflect.DeepEqual(gotV, wantV) {
+				t.Errorf("violations differ from expected.json\ngot:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+	for _, typ := range []string{typeRegion, typeKeyPair, typeLambda} {
+		if !typesSeen[typ][true] || !typesSeen[typ][false] {
+			t.Errorf("type %s needs both -fires and -quiet cases", typ)
+		}
+	}
+}
+
+// realLogs decodes every real CloudTrail file of testdata/cloudtrail: the
+// invictus objects, the stratus record arrays wrapped as documents, and the
+// reference fixtures that are CloudTrail documents.
+func realLogs(t testing.TB) []arrow.RecordBatch {
+	t.Helper()
+	var out []arrow.RecordBatch
+	inv, err := filepath.Glob(filepath.Join(cloudtrail, "invictus", "AWSLogs", "*", "CloudTrail", "*", "*", "*", "*", "*.json.gz"))
+	if err != nil || len(inv) == 0 {
+		t.Fatalf("invictus files: %v, %d", err, len(inv))
+	}
+	for _, f := range inv {
+		key, _ := filepath.Rel(filepath.Join(cloudtrail, "invictus"), f)
+		parts := strings.Split(filepath.ToSlash(key), "/")
+		out = append(out, decodeFile(t, f, key)...)
+		if parts[1] != "218007301253" || parts[3] != "us-east-1" {
+			t.Fatalf("unexpected invictus key %s", key)
+		}
+	}
+	str, _ := filepath.Glob(filepath.Join(cloudtrail, "stratus", "*.json"))
+	if len(str) == 0 {
+		t.Fatal("no stratus files")
+	}
+	for _, f := range str {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := append(append([]byte(`{"Records":`), raw...), '}')
+		out = append(out, decode(t, bytes.NewReader(doc), event.Origin{Key: "stratus/" + filepath.Base(f)})...)
+	}
+	fx, _ := filepath.Glob(filepath.Join(cloudtrail, "fullstop-fixtures", "*.json"))
+	docs := 0
+	for _, f := range fx {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := event.NewDecoder(nil, 0).Decode(bytes.NewReader(raw), event.Origin{Key: "fullstop-fixtures/" + filepath.Base(f)})
+		if errors.Is(err, event.ErrNotCloudTrail) {
+			continue // team-service account lists
+		}
+		if err != nil {
+			t.Fatalf("decode %s: %v", f, err)
+		}
+		t.Cleanup(res.Release)
+		out = append(out, res.Batches...)
+		docs++
+	}
+	if docs != 33 {
+		t.Fatalf("decoded %d fixture documents, want 33", docs)
+	}
+	return out
+}
+
+func countByType(vs []Violation) map[string]int {
+	m := map[string]int{}
+	for _, v := range vs {
+		m[v.Type]++
+	}
+	return m
+}
+
+// TestEngine_RealLogs evaluates all real logs in one call. The expected
+// counts were worked out by reading the records (see the comments).
+func TestEngine_RealLogs(t *testing.T) {
+	t.Parallel()
+	batches := realLogs(t)
+	tests := []struct {
+		name string
+		cfg  Config
+		want map[string]int
+	}{
+		{
+			// WRONG_REGION: fixtures us-west-1 RunInstances (1 instance) and
+			// the us-east-1 CreateFunction; invictus 2 successful
+			// RunInstances (1 instance each) and 2 successful CreateFunction.
+			// EC2_WITH_KEYPAIR: only the fixture with keyName kmeier.
+			// LAMBDA: fixtures 2 creates + the 2 updates, which share their
+			// identity (same event id, account, region) and count once;
+			// invictus 2 creates and 2 updates; stratus 1 update.
+			name: "defaults",
+			cfg:  Config{},
+			want: map[string]int{typeRegion: 6, typeKeyPair: 1, typeLambda: 8},
+		},
+		{
+			// Plus 4 failed CreateFunction calls in invictus (failed
+			// RunInstances have no instances).
+			name: "failed calls included",
+			cfg:  Config{IncludeFailedCalls: true},
+			want: map[string]int{typeRegion: 10, typeKeyPair: 1, typeLambda: 12},
+		},
+		{
+			// Trusting the fixtures' bucket mutes the fixtures' create and
+			// update from it; us-east-1 allowed mutes all but the fixture
+			// us-west-1 RunInstances.
+			name: "us-east-1 allowed, trusted bucket",
+			cfg: Config{
+				AllowedRegions:       []string{"eu-central-1", "eu-west-1", "us-east-1"},
+				LambdaTrustedBuckets: []string{"zalando-lambda-repository-eu-central-1"},
+			},
+			want: map[string]int{typeRegion: 1, typeKeyPair: 1, typeLambda: 7},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEngine(t, tt.cfg)
+			vs, err := e.Evaluate(context.Background(), batches)
+			if err != nil {
+				t.Fatalf("Evaluate() error = %v", err)
+			}
+			if got := countByType(vs); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("violations per type = %v, want %v", got, tt.want)
+			}
+			for _, v := range vs {
+				if v.EventID == "" || v.AccountID == "" || v.Region == "" || v.ObjectKey == "" || v.EventTime.IsZero() || !json.Valid([]byte(v.MetaInfo)) {
+					t.Errorf("incomplete violation %+v", v)
+				}
+			}
+		})
+	}
+}
+
+// TestEngine_Concurrent evaluates different inputs from several goroutines
+// on one engine; each must get its own answer.
+func TestEngine_Concurrent(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, Config{})
+	all := realLogs(t)
+	keypair := decodeFile(t, filepath.Join(fixtureDir, typeKeyPair, "keyname-fires", "events.json"), "k")
+	want := map[string]int{typeRegion: 6, typeKeyPair: 1, typeLambda: 8}
+	const workers = 6
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*3)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 3 {
+				in, exp := all, want
+				if w%2 == 1 {
+					in, exp = keypair, map[string]int{typeKeyPair: 1}
+				}
+				vs, err := e.Evaluate(context.Background(), in)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got := countByType(vs); !reflect.DeepEqual(got, exp) {
+					errs <- fmt.Errorf("worker %d: got %v, want %v", w, got, exp)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestEngine_Evaluate_edgeCases(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, Config{})
+	ctx := context.Background()
+
+	vs, err := e.Evaluate(ctx, nil)
+	if err != nil || vs != nil {
+		t.Errorf("Evaluate(nil) = %v, %v; want nil, nil", vs, err)
+	}
+
+	empty := decode(t, strings.NewReader(`{"Records":[]}`), event.Origin{Key: "empty"})
+	vs, err = e.Evaluate(ctx, empty)
+	if err != nil || vs != nil {
+		t.Errorf("Evaluate(no rows) = %v, %v; want nil, nil", vs, err)
+	}
+
+	batches := decodeFile(t, filepath.Join(fixtureDir, typeKeyPair, "keyname-fires", "events.json"), "k")
+	other := arrow.NewSchema([]arrow.Field{{Name: "x", Type: arrow.BinaryTypes.String}}, nil)
+	if _, err := e.Evaluate(ctx, []arrow.RecordBatch{batches[0], arrowEmpty(other)}); err == nil {
+		t.Error("Evaluate() with a foreign schema: want an error")
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := e.Evaluate(cctx, batches); !errors.Is(err, context.Canceled) {
+		t.Errorf("Evaluate(cancelled) error = %v, want context.Canceled", err)
+	}
+	// The engine still works after a failed call.
+	vs, err = e.Evaluate(ctx, batches)
+	if err != nil || len(vs) != 1 {
+		t.Errorf("Evaluate() after cancel = %d violations, %v; want 1", len(vs), err)
+	}
+
+	// The same input twice reports each violation once.
+	vs, err = e.Evaluate(ctx, append(append([]arrow.RecordBatch{}, batches...), batches...))
+	if err != nil || len(vs) != 1 {
+		t.Errorf("Evaluate(duplicated) = %d violations, %v; want 1", len(vs), err)
+	}
+}
+
+// rulesFS returns a rule file system with one rule TEST_RULE whose query
+// is q.
+func rulesFS(q string) fstest.MapFS {
+	return fstest.MapFS{"rules/TEST_RULE.sql": {Data: []byte(`-- type: TEST_RULE
+-- title: Test rule
+-- severity: 1
+-- priority: 1
+-- help: A rule for tests.
+` + q)}}
+}
+
+const testRuleColumns = `SELECT event_id, user_identity_account_id AS account_id, aws_region AS region,
+	NULL::VARCHAR AS instance_id, user_identity_arn AS username, '{}' AS meta_info, event_time, object_key`
+
+func TestNew_badRules(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, query, wantErr string
+	}{
+		{"syntax error", "SELEC 1", "syntax error"},
+		{"two statements", testRuleColumns + " FROM events; SELECT 1", "exactly one SELECT"},
+		{"not a select", "DELETE FROM allowed_regions", "not a valid SELECT"},
+		{"unknown table", testRuleColumns + " FROM nowhere", "nowhere"},
+		{"unknown column", testRuleColumns + ", no_such_column FROM events", "no_such_column"},
+		{"missing column", "SELECT event_id FROM events", "result columns are [event_id VARCHAR]"},
+		{"wrong order", `SELECT user_identity_account_id AS account_id, event_id, aws_region AS region,
+	NULL::VARCHAR AS instance_id, user_identity_arn AS username, '{}' AS meta_info, event_time, object_key FROM events`, "want [event_id VARCHAR, account_id VARCHAR"},
+		{"untyped NULL", `SELECT event_id, user_identity_account_id AS account_id, aws_region AS region,
+	NULL AS instance_id, user_identity_arn AS username, '{}' AS meta_info, event_time, object_key FROM events`, "instance_id INTEGER"},
+		{"JSON meta_info", `SELECT event_id, user_identity_account_id AS account_id, aws_region AS region,
+	NULL::VARCHAR AS instance_id, user_identity_arn AS username, json_object('a', 1) AS meta_info, event_time, object_key FROM events`, "meta_info JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := New(context.Background(), Config{Rules: rulesFS(tt.query)})
+			if err == nil {
+				e.Close()
+				t.Fatal("New() succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "sql/rules/TEST_RULE.sql") {
+				t.Errorf("New() error = %v, want one naming the rule and containing %q", err, tt.wantErr)
+			}
+		})
+	}
+	t.Run("bad header", func(t *testing.T) {
+		t.Parallel()
+		_, err := New(context.Background(), Config{Rules: fstest.MapFS{"rules/X.sql": {Data: []byte("SELECT 1")}}})
+		if !errors.Is(err, ErrRule) {
+			t.Errorf("New() error = %v, want ErrRule", err)
+		}
+	})
+}
+
+func TestEngine_customRule(t *testing.T) {
+	t.Parallel()
+	batches := decodeFile(t, filepath.Join(fixtureDir, typeLambda, "account-from-recipient-fires", "events.json"), "obj")
+	tests := []struct {
+		name, query string
+		want        []Violation
+	}{
+		{
+			// The fixture has no userIdentity.accountId: the row has no
+			// account and is dropped.
+			name:  "rows without account dropped",
+			query: testRuleColumns + " FROM events",
+		},
+		{
+			// A star loads every column, so user_agent is there.
+			name: "star loads all columns; NULL meta_info becomes {}",
+			query: `WITH x AS (SELECT * FROM events)
+SELECT event_id, recipient_account_id AS account_id, aws_region AS region, user_agent AS instance_id,
+	NULL::VARCHAR AS username, NULL::VARCHAR AS meta_info, event_time, object_key FROM x`,
+			want: []Violation{{Type: "TEST_RULE", EventID: "da9a8443-f80e-1212-a0e6-49b5fdeb3042", AccountID: "123456",
+				Region: "eu-central-1", InstanceID: "AWS-Toolkit-For-Eclipse/2.3.1.v201708161930, Eclipse/3.13.0.v20170207-1030, aws-sdk-java/1.11.130 Windows_7/6.1 Java_HotSpot(TM)_64-Bit_Server_VM/25.66-b18/1.8.0_66",
+				MetaInfo: "{}", Rule: "sql/rules/TEST_RULE.sql", EventTime: time.Date(2017, 8, 22, 12, 52, 11, 0, time.UTC), ObjectKey: "obj"}},
+		},
+		{
+			name: "configuration tables",
+			query: `SELECT event_id, recipient_account_id AS account_id, aws_region AS region, NULL::VARCHAR AS instance_id,
+	NULL::VARCHAR AS username,
+	json_object('regions', (SELECT list(region ORDER BY region) FROM allowed_regions),
+	            'buckets', (SELECT list(bucket ORDER BY bucket) FROM lambda_trusted_buckets),
+	            'failed', (SELECT include_failed_calls FROM settings))::VARCHAR AS meta_info,
+	event_time, object_key FROM raw_events`,
+			want: []Violation{{Type: "TEST_RULE", EventID: "da9a8443-f80e-1212-a0e6-49b5fdeb3042", AccountID: "123456",
+				Region: "eu-central-1", MetaInfo: `{"regions":["a-1","b-2"],"buckets":["bucket"],"failed":true}`,
+				Rule: "sql/rules/TEST_RULE.sql", EventTime: time.Date(2017, 8, 22, 12, 52, 11, 0, time.UTC), ObjectKey: "obj"}},
+		},
+	}
+	t.Run("meta_info not JSON", func(t *testing.T) {
+		t.Parallel()
+		e := newEngine(t, Config{Rules: rulesFS(strings.Replace(testRuleColumns, "'{}' AS meta_info", "'not json' AS meta_info", 1) +
+			" FROM events WHERE recipient_account_id IS NOT NULL")})
+		bs := decodeFile(t, filepath.Join(fixtureDir, typeKeyPair, "keyname-fires", "events.json"), "k")
+		if _, err := e.Evaluate(context.Background(), bs); err == nil || !strings.Contains(err.Error(), "not JSON") {
+			t.Errorf("Evaluate() error = %v, want meta_info is not JSON", err)
+		}
+	})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEngine(t, Config{
+				Rules:                rulesFS(tt.query),
+				AllowedRegions:       []string{" b-2", "a-1", "", "a-1"},
+				LambdaTrustedBuckets: []string{"bucket"},
+				IncludeFailedCalls:   true,
+			})
+			got, err := e.Evaluate(context.Background(), batches)
+			if err != nil {
+				t.Fatalf("Evaluate() error = %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Evaluate() = %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEngine_loadsOnlyNamedColumns(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, Config{})
+	var names []string
+	for _, f := range e.schema.Fields() {
+		names = append(names, f.Name)
+	}
+	for _, must := range []string{event.ColEventID, event.ColEventSource, event.ColResponseElements, event.ColRequestParameters, event.ColRecipientAccountID} {
+		if !strings.Contains(strings.Join(names, ","), must) {
+			t.Errorf("loaded columns %v lack %s", names, must)
+		}
+	}
+	for _, not := range []string{event.ColUserAgent, event.ColTLSDetails, event.ColResources} {
+		if strings.Contains(strings.Join(names, ","), not) {
+			t.Errorf("loaded columns %v include unused %s", names, not)
+		}
+	}
+	if got := e.Rules(); len(got) != 3 {
+		t.Errorf("Rules() = %d rules, want 3", len(got))
+	}
+}
+
+// BenchmarkEngine_Evaluate evaluates about 100,000 real events (the real
+// logs repeated) in one call, in batches of CloudTrail-object size.
+func BenchmarkEngine_Evaluate(b *testing.B) {
+	e := newEngine(b, Config{})
+	base := realLogs(b)
+	var in []arrow.RecordBatch
+	var n int64
+	for n < 100_000 {
+		for _, x := range base {
+			in = append(in, x)
+			n += x.NumRows()
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		vs, err := e.Evaluate(ctx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(vs) == 0 {
+			b.Fatal("no violations")
+		}
+	}
+	b.ReportMetric(float64(n), "events/op")
+}
+
+func TestReferencedColumns(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, Config{})
+	tests := []struct {
+		query   string
+		wantAll bool
+		want    []string
+	}{
+		{"SELECT count(*) FROM events WHERE event_name = 'x'", false, []string{"event_name"}},
+		{"SELECT e.aws_region FROM events AS e JOIN allowed_regions a ON a.region = e.aws_region", false, []string{"aws_region", "region"}},
+		{"SELECT 1 FROM events JOIN allowed_regions USING (Region)", false, []string{"region"}},
+		{"WITH x AS (SELECT user_agent FROM raw_events) SELECT user_agent FROM x", false, []string{"user_agent"}},
+		{"SELECT * FROM events", true, nil},
+		{"SELECT e.* FROM events e", true, nil},
+		{"SELECT COLUMNS('user_.*') FROM events", true, nil},
+		{"SELECT 1 FROM events NATURAL JOIN allowed_regions", true, nil},
+		{"SELECT to_json(e) FROM events e", true, nil},
+		{"SELECT to_json(raw_events) FROM raw_events", true, nil},
+	}
+	for _, tt := range tests {
+		var js string
+		if err := e.db.QueryRowContext(context.Background(), `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, tt.query).Scan(&js); err != nil {
+			t.Fatal(err)
+		}
+		names := map[string]bool{}
+		all, err := referencedColumns(js, names)
+		if err != nil {
+			t.Errorf("%s: %v", tt.query, err)
+			continue
+		}
+		if all != tt.wantAll {
+			t.Errorf("%s: all = %v, want %v", tt.query, all, tt.wantAll)
+		}
+		for _, w := range tt.want {
+			if !names[w] {
+				t.Errorf("%s: names %v lack %q", tt.query, names, w)
+			}
+		}
+	}
+}

@@ -1,0 +1,209 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// RuleDir is the folder of rule files inside a rule file system.
+const RuleDir = "rules"
+
+// Limits of the header fields.
+const (
+	MinSeverity = 0
+	MaxSeverity = 4
+	MinPriority = 1
+	MaxPriority = 4
+)
+
+// Header keys of a rule file.
+const (
+	keyType     = "type"
+	keyTitle    = "title"
+	keySeverity = "severity"
+	keyPriority = "priority"
+	keyHelp     = "help"
+)
+
+var (
+	headerKeys = []string{keyType, keyTitle, keySeverity, keyPriority, keyHelp}
+	typeRE     = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	keyLineRE  = regexp.MustCompile(`^-- ([a-z_]+):(.*)$`)
+)
+
+// ErrRule is wrapped by every error about a rule file's content.
+var ErrRule = errors.New("invalid rule")
+
+// Rule is one violation type's rule: the header of its SQL file and the
+// query below it.
+type Rule struct {
+	Type     string // violation type id, equal to the file's base name
+	Title    string // short title
+	Severity int    // 0 (lowest) … 4 (worst)
+	Priority int    // 1 (most important) … 4
+	Help     string // help text for people resolving the violation
+	File     string // the rule's name on violations, e.g. "sql/rules/WRONG_REGION.sql"
+	SQL      string // the query below the header
+}
+
+// LoadRules reads and parses every rules/*.sql file of fsys, sorted by
+// file name. It checks the headers only; the engine checks the SQL.
+func LoadRules(fsys fs.FS) ([]Rule, error) {
+	names, err := fs.Glob(fsys, RuleDir+"/*.sql")
+	if err != nil {
+		return nil, fmt.Errorf("list rule files: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no rule files %s/*.sql: %w", RuleDir, ErrRule)
+	}
+	sort.Strings(names)
+	out := make([]Rule, 0, len(names))
+	for _, name := range names {
+		src, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("read rule %q: %w", name, err)
+		}
+		r, err := parseRule(name, string(src))
+		if err != nil {
+			return nil, fmt.Errorf("rule %q: %w", name, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// parseRule parses the rule file name (a path inside the rule file
+// system, rules/<TYPE>.sql) with content src.
+//
+// The header is the run of comment lines at the top of the file. A key line
+// is "-- key: value" with exactly one space after the dashes; a line with
+// more indentation ("--   more text") continues the help text. Every key is
+// required once. A bare "--" line, a blank line or the first line that is
+// not a comment ends the header; the rest (comments included) is the query.
+func parseRule(name, src string) (Rule, error) {
+	r := Rule{File: path.Join("sql", name)}
+	seen := map[string]bool{}
+	var last string
+	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
+	body := len(lines)
+	for i, line := range lines {
+		trimmed := strings.TrimRight(line, " \t")
+		if trimmed == "" && len(seen) == 0 {
+			continue // blank lines before the header
+		}
+		if trimmed == "--" {
+			body = i + 1 // the separator is not part of the query
+			break
+		}
+		if trimmed == "" || !strings.HasPrefix(trimmed, "--") {
+			body = i
+			break
+		}
+		if m := keyLineRE.FindStringSubmatch(trimmed); m != nil {
+			key, val := m[1], strings.TrimSpace(m[2])
+			if !isHeaderKey(key) {
+				return Rule{}, fmt.Errorf("line %d: unknown header key %q: %w", i+1, key, ErrRule)
+			}
+			if seen[key] {
+				return Rule{}, fmt.Errorf("line %d: header key %q twice: %w", i+1, key, ErrRule)
+			}
+			seen[key] = true
+			last = key
+			if err := r.set(key, val); err != nil {
+				return Rule{}, fmt.Errorf("line %d: %w", i+1, err)
+			}
+			continue
+		}
+		if strings.HasPrefix(trimmed, "--  ") && last == keyHelp {
+			cont := strings.TrimSpace(trimmed[2:])
+			if r.Help == "" {
+				r.Help = cont
+			} else {
+				r.Help += " " + cont
+			}
+			continue
+		}
+		return Rule{}, fmt.Errorf("line %d: want \"-- key: value\" or an indented help line, got %q: %w", i+1, trimmed, ErrRule)
+	}
+	for _, k := range headerKeys {
+		if !seen[k] {
+			return Rule{}, fmt.Errorf("header key %q missing: %w", k, ErrRule)
+		}
+	}
+	if r.Title == "" || r.Help == "" {
+		return Rule{}, fmt.Errorf("title and help must not be empty: %w", ErrRule)
+	}
+	base := strings.TrimSuffix(path.Base(name), ".sql")
+	if r.Type != base {
+		return Rule{}, fmt.Errorf("type %q does not match the file name %q: %w", r.Type, path.Base(name), ErrRule)
+	}
+	if body < len(lines) {
+		r.SQL = strings.TrimSpace(strings.Join(lines[body:], "\n"))
+	}
+	if !hasCode(r.SQL) {
+		return Rule{}, fmt.Errorf("no query below the header: %w", ErrRule)
+	}
+	return r, nil
+}
+
+func isHeaderKey(k string) bool {
+	for _, h := range headerKeys {
+		if h == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Rule) set(key, val string) error {
+	switch key {
+	case keyType:
+		if !typeRE.MatchString(val) {
+			return fmt.Errorf("type %q: want upper case letters, digits and _: %w", val, ErrRule)
+		}
+		r.Type = val
+	case keyTitle:
+		r.Title = val
+	case keyHelp:
+		r.Help = val
+	case keySeverity:
+		n, err := boundedInt(key, val, MinSeverity, MaxSeverity)
+		if err != nil {
+			return err
+		}
+		r.Severity = n
+	case keyPriority:
+		n, err := boundedInt(key, val, MinPriority, MaxPriority)
+		if err != nil {
+			return err
+		}
+		r.Priority = n
+	}
+	return nil
+}
+
+func boundedInt(key, val string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(val)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s %q: want an integer from %d to %d: %w", key, val, lo, hi, ErrRule)
+	}
+	return n, nil
+}
+
+// hasCode reports whether sql has a line that is neither blank nor a
+// comment.
+func hasCode(sql string) bool {
+	for _, line := range strings.Split(sql, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "--") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,11 @@
+// Package sqlfiles embeds the SQL files of fullstop: one rule per violation
+// type under rules/, each a header of "-- key: value" comment lines followed
+// by one SELECT over the view events (see package rules).
+package sqlfiles
+
+import "embed"
+
+// Rules holds the rule files, rules/<TYPE>.sql.
+//
+//go:embed rules/*.sql
+var Rules embed.FS
