@@ -515,3 +515,30 @@ func TestPipeline_BadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestRuleHeadersMatchSeededTypes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, fileSource(t, t.TempDir()), "")
+	types, err := e.st.ViolationTypes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(types) != 31 {
+		t.Fatalf("%d seeded violation types, want 31", len(types))
+	}
+	seeded := map[string]store.ViolationType{}
+	for _, vt := range types {
+		seeded[vt.ID] = vt
+	}
+	for _, r := range e.engine.Rules() {
+		vt, ok := seeded[r.Type]
+		if !ok {
+			t.Errorf("rule %s: type not seeded", r.File)
+			continue
+		}
+		if vt.Title != r.Title || vt.Severity != r.Severity || vt.Priority == nil || *vt.Priority != r.Priority {
+			t.Errorf("rule %s header (%q, sev %d, prio %d) differs from the seeded type (%q, sev %d, prio %v)",
+				r.File, r.Title, r.Severity, r.Priority, vt.Title, vt.Severity, vt.Priority)
+		}
+	}
+}
