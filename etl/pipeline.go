@@ -237,7 +237,7 @@ func (p *Pipeline) filter(ctx context.Context, cands []Candidate, res *Result) (
 func (p *Pipeline) process(ctx context.Context, dec *event.Decoder, c Candidate) processed {
 	pr := processed{cand: c}
 	started := time.Now()
-	pr.done = store.ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: started}
+	pr.done = store.ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: started, Reprocess: p.cfg.Reprocess}
 	if c.Object.Size > p.cfg.MaxObjectSize {
 		pr.err = fmt.Errorf("object is %d bytes, larger than the maximum %d (--max-object-size)", c.Object.Size, p.cfg.MaxObjectSize)
 		return pr
@@ -257,9 +257,12 @@ func (p *Pipeline) process(ctx context.Context, dec *event.Decoder, c Candidate)
 	counted := &countingReader{r: io.LimitReader(body, limit+1)}
 	dres, err := dec.Decode(counted, event.Origin{Key: c.Object.Key, Account: c.Key.Account, Region: c.Key.Region})
 	pr.bytes = counted.n
-	if err == nil && counted.n > limit {
-		dres.Release()
-		err = fmt.Errorf("object decompresses to more than %d bytes", limit)
+	if counted.n > limit {
+		if err == nil {
+			dres.Release()
+		}
+		pr.err = fmt.Errorf("object decompresses to more than %d bytes (%d times --max-object-size)", limit, decompressedFactor)
+		return pr
 	}
 	if err != nil {
 		pr.err = fmt.Errorf("decode: %w", err)

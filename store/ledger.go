@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -75,21 +76,36 @@ func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]Obj
 	return states, nil
 }
 
-// ledgerDone marks the objects done inside tx.
-func ledgerDone(ctx context.Context, tx pgx.Tx, objs []ObjectDone) error {
+// ledgerDone marks the objects done inside tx and returns the keys it
+// marked: an object another batch marked done meanwhile is left out, unless
+// it is to be reprocessed.
+func ledgerDone(ctx context.Context, tx pgx.Tx, objs []ObjectDone) (map[string]bool, error) {
+	owned := make(map[string]bool, len(objs))
 	if len(objs) == 0 {
-		return nil
+		return owned, nil
 	}
 	var b pgx.Batch
 	for _, o := range objs {
 		b.Queue(ledgerDoneSQL, cleanText(o.Key), nullText(cleanText(o.ETag)), o.Size, o.Events, o.Skipped,
 			nullText(skipReasons(o.SkipReasons)), o.Violations,
-			nullTime(o.StartedAt), nullTime(o.FinishedAt), durationMS(o.StartedAt, o.FinishedAt))
+			nullTime(o.StartedAt), nullTime(o.FinishedAt), durationMS(o.StartedAt, o.FinishedAt), o.Reprocess)
 	}
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return fmt.Errorf("mark objects done: %w", err)
+	br := tx.SendBatch(ctx, &b)
+	for _, o := range objs {
+		var key string
+		switch err := br.QueryRow().Scan(&key); {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			br.Close()
+			return nil, fmt.Errorf("mark object %q done: %w", o.Key, err)
+		default:
+			owned[o.Key] = true
+		}
 	}
-	return nil
+	if err := br.Close(); err != nil {
+		return nil, fmt.Errorf("mark objects done: %w", err)
+	}
+	return owned, nil
 }
 
 // LedgerMarkFailed records a failed attempt on an object. When its attempts
@@ -103,6 +119,9 @@ func (s *Store) LedgerMarkFailed(ctx context.Context, f ObjectFailed, maxAttempt
 	err = s.pool.QueryRow(ctx, ledgerFailedSQL, cleanText(f.Key), nullText(cleanText(f.ETag)), f.Size,
 		min(maxAttempts, math.MaxInt32), truncate(cleanText(f.Reason), maxReasonBytes),
 		nullTime(f.StartedAt), nullTime(f.FinishedAt), durationMS(f.StartedAt, f.FinishedAt)).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) { // done by a concurrent batch
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("mark object %q failed: %w", f.Key, err)
 	}

@@ -49,6 +49,10 @@ type ObjectDone struct {
 	Violations  int      // violations found in the object
 	StartedAt   time.Time
 	FinishedAt  time.Time
+	// Reprocess writes the object's violations even when the ledger holds
+	// it as done. Otherwise an object a concurrent batch committed first is
+	// skipped with its violations, so no detection is counted twice.
+	Reprocess bool
 }
 
 // GroupResult counts what ViolationCommitGroup did to the violations table.
@@ -68,12 +72,11 @@ type GroupResult struct {
 // MetaInfo or Rule is stored as NULL, a zero EventTime as NULL; NUL bytes and
 // invalid UTF-8, which PostgreSQL text cannot hold, become U+FFFD.
 func (s *Store) ViolationCommitGroup(ctx context.Context, objs []ObjectDone, vs []rules.Violation) (GroupResult, error) {
-	rows := mergeViolations(vs)
 	objs = lastPerKey(objs)
 	var res GroupResult
 	var err error
 	for try := 1; try <= commitTries; try++ {
-		res, err = s.commitGroup(ctx, objs, rows)
+		res, err = s.commitGroup(ctx, objs, vs)
 		if !retryable(err) {
 			break
 		}
@@ -85,33 +88,52 @@ func (s *Store) ViolationCommitGroup(ctx context.Context, objs []ObjectDone, vs 
 	return res, nil
 }
 
-func (s *Store) commitGroup(ctx context.Context, objs []ObjectDone, rows [][]any) (GroupResult, error) {
+func (s *Store) commitGroup(ctx context.Context, objs []ObjectDone, vs []rules.Violation) (GroupResult, error) {
 	var res GroupResult
 	var created []string
+	skipped := 0
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if len(rows) > 0 {
-			if _, err := tx.Exec(ctx, violationInCreateSQL); err != nil {
-				return fmt.Errorf("create temporary table: %w", err)
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"violation_in"}, violationInColumns, pgx.CopyFromRows(rows)); err != nil {
-				return fmt.Errorf("copy violations: %w", err)
-			}
-			tr, err := tx.Query(ctx, violationTypeCreateUnknownSQL, auditUser)
-			if err != nil {
-				return fmt.Errorf("create unknown violation types: %w", err)
-			}
-			created, err = pgx.CollectRows(tr, pgx.RowTo[string])
-			if err != nil {
-				return fmt.Errorf("create unknown violation types: %w", err)
-			}
-			if err := tx.QueryRow(ctx, violationUpsertSQL, auditUser).Scan(&res.New, &res.SeenAgain); err != nil {
-				return fmt.Errorf("upsert violations: %w", err)
+		// The ledger first: its row locks make a concurrent batch that
+		// committed the same object first win, and ours drop it.
+		owned, err := ledgerDone(ctx, tx, objs)
+		if err != nil {
+			return err
+		}
+		lost := make(map[string]bool)
+		for _, o := range objs {
+			if !owned[o.Key] {
+				lost[o.Key] = true
 			}
 		}
-		return ledgerDone(ctx, tx, objs)
+		skipped = len(lost)
+		rows := mergeViolations(vs, func(v rules.Violation) bool { return !lost[v.ObjectKey] })
+		if len(rows) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, violationInCreateSQL); err != nil {
+			return fmt.Errorf("create temporary table: %w", err)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"violation_in"}, violationInColumns, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("copy violations: %w", err)
+		}
+		tr, err := tx.Query(ctx, violationTypeCreateUnknownSQL, auditUser)
+		if err != nil {
+			return fmt.Errorf("create unknown violation types: %w", err)
+		}
+		created, err = pgx.CollectRows(tr, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("create unknown violation types: %w", err)
+		}
+		if err := tx.QueryRow(ctx, violationUpsertSQL, auditUser).Scan(&res.New, &res.SeenAgain); err != nil {
+			return fmt.Errorf("upsert violations: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return GroupResult{}, err
+	}
+	if skipped > 0 {
+		s.log.Info("objects committed by a concurrent batch were skipped", "objects", skipped)
 	}
 	for _, id := range created {
 		s.log.Warn("unknown violation type created", "type", id)
@@ -126,12 +148,16 @@ func retryable(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
-// mergeViolations turns violations into rows for violation_in, one per
-// identity (the first one), with the number of detections.
-func mergeViolations(vs []rules.Violation) [][]any {
+// mergeViolations turns the violations keep accepts into rows for
+// violation_in, one per identity (the first one), with the number of
+// detections.
+func mergeViolations(vs []rules.Violation, keep func(rules.Violation) bool) [][]any {
 	index := make(map[[5]string]int, len(vs))
 	rows := make([][]any, 0, len(vs))
 	for _, v := range vs {
+		if !keep(v) {
+			continue
+		}
 		v = cleanViolation(v)
 		if i, ok := index[v.Key()]; ok {
 			rows[i][len(rows[i])-1] = rows[i][len(rows[i])-1].(int32) + 1

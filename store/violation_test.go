@@ -410,8 +410,46 @@ func TestViolationCommitGroup_concurrent(t *testing.T) {
 			t.Errorf("violation %s seen %d times, want %d", s.EventID, s.SeenCount, writers)
 		}
 	}
-	if row, _ := readLedger(t, st, "shared"); row.attempts != fmt.Sprint(writers) {
-		t.Errorf("shared object has %s attempts, want %d", row.attempts, writers)
+	// The shared object is committed by the first writer only; the others
+	// find it done and leave it alone.
+	if row, _ := readLedger(t, st, "shared"); row.attempts != "1" {
+		t.Errorf("shared object has %s attempts, want 1", row.attempts)
+	}
+}
+
+func TestViolationCommitGroup_objectDoneByAnotherBatch(t *testing.T) {
+	t.Parallel()
+	st := setup(t)
+	obj := object("a")
+	v := violation("e1")
+	v.ObjectKey = "a"
+	other := violation("e2") // of an object outside the group: always written
+	if res := commit(t, st, []ObjectDone{obj}, v); res != (GroupResult{New: 1}) {
+		t.Fatalf("first commit = %+v, want 1 new", res)
+	}
+	// A second batch that read the object before the first committed:
+	// the object's violations are dropped, the rest is written.
+	if res := commit(t, st, []ObjectDone{obj, object("b")}, v, other); res != (GroupResult{New: 1}) {
+		t.Fatalf("commit of an object done meanwhile = %+v, want only the other violation new", res)
+	}
+	if row, _ := readLedger(t, st, "a"); row.attempts != "1" {
+		t.Errorf("object done by another batch has %s attempts, want 1", row.attempts)
+	}
+	// Reprocessing on purpose counts the detection again.
+	obj.Reprocess = true
+	if res := commit(t, st, []ObjectDone{obj}, v); res != (GroupResult{SeenAgain: 1}) {
+		t.Fatalf("reprocess commit = %+v, want 1 seen again", res)
+	}
+	if row, _ := readLedger(t, st, "a"); row.attempts != "2" {
+		t.Errorf("reprocessed object has %s attempts, want 2", row.attempts)
+	}
+	// A failure reported for a done object does not undo it.
+	q, err := st.LedgerMarkFailed(context.Background(), ObjectFailed{Key: "a", ETag: obj.ETag, Reason: "late failure"}, 1)
+	if err != nil || q {
+		t.Fatalf("mark done object failed = %v, %v; want false, nil", q, err)
+	}
+	if row, _ := readLedger(t, st, "a"); row.status != StatusDone {
+		t.Errorf("done object has status %q after a failure report, want done", row.status)
 	}
 }
 

@@ -1,5 +1,8 @@
 -- Marks one object done. attempts counts every attempt on the same object
--- version (etag); a new version starts again at 1.
+-- version (etag); a new version starts again at 1. An object that is done
+-- already is left alone unless $11 (reprocess): then no row is returned and
+-- the caller drops the object's violations, because a concurrent batch has
+-- committed them.
 INSERT INTO fullstop_data.ledger AS l
     (object_key, etag, size, status, events, skipped_records, skip_reasons, violations, error,
      attempts, first_attempt_at, last_attempt_at, finished_at, duration_ms)
@@ -20,3 +23,5 @@ ON CONFLICT (object_key) DO UPDATE SET
     last_attempt_at  = excluded.last_attempt_at,
     finished_at      = excluded.finished_at,
     duration_ms      = excluded.duration_ms
+WHERE l.status <> 'done' OR $11::boolean
+RETURNING object_key

@@ -1,6 +1,8 @@
 -- Records a failed attempt on one object ($4 = the maximum number of
 -- attempts). attempts counts every attempt on the same object version
--- (etag); a new version starts again at 1. Returns the new status.
+-- (etag); a new version starts again at 1. Returns the new status, or no
+-- row when the object is done already: a concurrent batch finished it, and
+-- a failed later attempt must not make it be processed again.
 INSERT INTO fullstop_data.ledger AS l
     (object_key, etag, size, status, error, attempts,
      first_attempt_at, last_attempt_at, finished_at, duration_ms)
@@ -23,4 +25,5 @@ ON CONFLICT (object_key) DO UPDATE SET
     last_attempt_at  = excluded.last_attempt_at,
     finished_at      = excluded.finished_at,
     duration_ms      = excluded.duration_ms
+WHERE l.status <> 'done'
 RETURNING status
