@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/fullstop-audit/fullstop/etl"
 	"github.com/fullstop-audit/fullstop/etl/file"
 	"github.com/fullstop-audit/fullstop/etl/s3"
@@ -430,6 +432,7 @@ func TestPipeline_BadInput(t *testing.T) {
 		"truncated-json": gz(t, logFile(lambdaRecord("aaaaaaaa-0000-0000-0000-000000000002"))[:100]),
 		"invalid-json":   gz(t, []byte(`{"Records":[{"eventID": nope}]}`)),
 		"not-cloudtrail": gz(t, []byte(`{"accounts":[{"id":"1"}]}`)),
+		"gzip-bomb":      gz(t, []byte(`{"Records":[`+strings.Repeat(" ", 2_000_000)+`]}`)),
 		"too-large":      gz(t, logFile(strings.Replace(lambdaRecord("aaaaaaaa-0000-0000-0000-000000000003"), `"cli"`, `"`+randomHex(t, 200_000)+`"`, 1))),
 	}
 	var badKeys []string
@@ -464,6 +467,12 @@ func TestPipeline_BadInput(t *testing.T) {
 	var failed []string
 	for _, f := range res.Failed {
 		failed = append(failed, f.Key)
+		if strings.HasSuffix(f.Key, "_too-large.json.gz") && !strings.Contains(f.Reason, "larger than the maximum") ||
+			strings.HasSuffix(f.Key, "_gzip-bomb.json.gz") && !strings.Contains(f.Reason, "decompresses to more than") ||
+			strings.HasSuffix(f.Key, "_not-cloudtrail.json.gz") && !strings.Contains(f.Reason, "not a CloudTrail") ||
+			strings.HasSuffix(f.Key, "_corrupt-gzip.json.gz") && !strings.Contains(f.Reason, "gunzip") {
+			t.Errorf("reason for %s: %q", f.Key, f.Reason)
+		}
 		if f.Reason == "" || f.Quarantined {
 			t.Errorf("first failure of %s: %+v", f.Key, f)
 		}
@@ -540,5 +549,39 @@ func TestRuleHeadersMatchSeededTypes(t *testing.T) {
 			t.Errorf("rule %s header (%q, sev %d, prio %d) differs from the seeded type (%q, sev %d, prio %v)",
 				r.File, r.Title, r.Severity, r.Priority, vt.Title, vt.Severity, vt.Priority)
 		}
+	}
+}
+
+func TestPipeline_ConcurrentRunsCountEveryObjectOnce(t *testing.T) {
+	t.Parallel()
+	clean := newEnv(t, fileSource(t, invictusRoot), "")
+	clean.run(t, nil, day, nextDay)
+	want, wantLedger := clean.violations(t), clean.ledger(t)
+
+	e := newEnv(t, fileSource(t, invictusRoot), "")
+	var g errgroup.Group
+	results := make([]*etl.Result, 3)
+	for i := range results {
+		p := e.pipeline(t, func(c *etl.Config) { c.GroupSize = 2 })
+		g.Go(func() (err error) {
+			results[i], err = p.Run(context.Background(), day, nextDay)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.violations(t); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("three concurrent runs:\n got %v\nwant %v", got, want)
+	}
+	if got := e.ledger(t); fmt.Sprint(got) != fmt.Sprint(wantLedger) {
+		t.Fatalf("ledger after concurrent runs differs from a clean run")
+	}
+	newTotal := 0
+	for _, r := range results {
+		newTotal += r.New
+	}
+	if newTotal != len(want) {
+		t.Fatalf("runs report %d new violations in all, want %d", newTotal, len(want))
 	}
 }
