@@ -49,19 +49,29 @@ start)
 	bin=$(find_bin) || { echo "postgres.sh: no PostgreSQL found; run: .ci/postgres.sh install" >&2; exit 1; }
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
+	# The cluster lives in a folder of its own under /tmp that its owner can
+	# reach (the work tree may sit below a folder only root can enter);
+	# DIR/location points at it.
+	if [ -f "$dir/location" ] && [ -d "$(cat "$dir/location")" ]; then
+		home=$(cat "$dir/location")
+	else
+		home=$(mktemp -d /tmp/fullstop-pg.XXXXXX)
+		chmod 755 "$home"
+		echo "$home" >"$dir/location"
+	fi
 	if [ "$(id -u)" = 0 ]; then
 		id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql postgres
-		chown postgres "$dir"
+		chown postgres "$home"
 	fi
-	if [ ! -f "$dir/data/PG_VERSION" ]; then
-		as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
+	if [ ! -f "$home/data/PG_VERSION" ]; then
+		as_owner "$bin/initdb" -D "$home/data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
 			{ cat "$dir/initdb.log" >&2; exit 1; }
 	fi
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
 		echo $((20000 + RANDOM % 20000)))
-	as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w \
-		-o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-		start >/dev/null || { cat "$dir/postgres.log" >&2; exit 1; }
+	as_owner "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w \
+		-o "-p $port -k $home -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+		start >/dev/null || { cat "$home/postgres.log" >&2; exit 1; }
 	echo "$port" >"$dir/port"
 	"$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qtAc "CREATE DATABASE fullstop" >/dev/null 2>&1 || true
 	echo "postgres://postgres@127.0.0.1:$port/fullstop?sslmode=disable"
@@ -69,7 +79,10 @@ start)
 stop)
 	dir=${2:?usage: postgres.sh stop DIR}
 	bin=$(find_bin) || exit 0
-	[ -f "$dir/data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+	[ -f "$dir/location" ] || exit 0
+	home=$(cat "$dir/location")
+	[ -f "$home/data/postmaster.pid" ] && as_owner "$bin/pg_ctl" -D "$home/data" -m fast -w stop >/dev/null 2>&1 || true
+	rm -rf "$home" "$dir/location"
 	;;
 psql)
 	dir=${2:?usage: postgres.sh psql DIR [args]}
