@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -583,5 +584,106 @@ func TestPipeline_ConcurrentRunsCountEveryObjectOnce(t *testing.T) {
 	}
 	if newTotal != len(want) {
 		t.Fatalf("runs report %d new violations in all, want %d", newTotal, len(want))
+	}
+}
+
+// realTree lays every real log of testdata/cloudtrail out in CloudTrail's
+// key layout, in one day folder (2024-01-01) of account 111122223333: the
+// invictus objects as they are, each stratus array wrapped into
+// {"Records":[...]} and each fixture document in the region folder of its
+// first record. The two team-service documents among the fixtures are not
+// CloudTrail.
+func realTree(t *testing.T) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	n := 0
+	put := func(region string, body []byte) {
+		n++
+		k := fmt.Sprintf("AWSLogs/111122223333/CloudTrail/%s/2024/01/01/111122223333_CloudTrail_%s_20240101T0000Z_%05d.json.gz", region, region, n)
+		files[k] = gz(t, body)
+	}
+	err := filepath.WalkDir(invictusRoot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err == nil {
+			n++
+			files[fmt.Sprintf("AWSLogs/111122223333/CloudTrail/us-east-1/2024/01/01/111122223333_CloudTrail_us-east-1_20240101T0000Z_%05d.json.gz", n)] = b
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstRegion := func(recs []map[string]any) string {
+		if len(recs) > 0 {
+			if r, ok := recs[0]["awsRegion"].(string); ok && r != "" {
+				return r
+			}
+		}
+		return "us-east-1"
+	}
+	for _, dir := range []string{"../testdata/cloudtrail/stratus", "../testdata/cloudtrail/fullstop-fixtures"} {
+		paths, _ := filepath.Glob(dir + "/*.json")
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var arr []map[string]any
+			var doc struct{ Records []map[string]any }
+			switch {
+			case strings.Contains(dir, "stratus") && json.Unmarshal(b, &arr) == nil:
+				put(firstRegion(arr), []byte(`{"Records":`+string(b)+`}`))
+			case json.Unmarshal(b, &doc) == nil:
+				put(firstRegion(doc.Records), b)
+			default: // the team-service account lists: JSON arrays
+				put("us-east-1", b)
+			}
+		}
+	}
+	return files
+}
+
+func TestPipeline_AllRealLogsThroughMinIO(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	files := realTree(t)
+	srv := s3test.Start(t)
+	bucket := srv.NewBucket(t)
+	for k, b := range files {
+		srv.Put(t, bucket, k, b)
+	}
+	src, err := s3.New(ctx, s3.Config{Bucket: bucket, Region: srv.Region, Endpoint: srv.Endpoint, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, src, "")
+	from := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	res, err := e.pipeline(t, nil).Run(ctx, from, from.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The team-service account lists are not CloudTrail; everything else is.
+	if len(res.Failed) != 2 || res.Objects != len(files)-2 {
+		t.Fatalf("objects %d, failed %v; want %d and the 2 team-service documents", res.Objects, res.Failed, len(files)-2)
+	}
+	for _, f := range res.Failed {
+		if !strings.Contains(f.Reason, "not a CloudTrail") {
+			t.Errorf("%s: %s", f.Key, f.Reason)
+		}
+	}
+	if res.SkippedRecords != 0 {
+		t.Fatalf("%d real records skipped", res.SkippedRecords)
+	}
+	byType := map[string]int{}
+	for _, v := range e.violations(t) {
+		byType[v.Type]++
+	}
+	// The same counts the rules package finds over these logs in one call.
+	want := map[string]int{"WRONG_REGION": 6, "EC2_WITH_KEYPAIR": 1, "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION": 8}
+	if fmt.Sprint(byType) != fmt.Sprint(want) {
+		t.Fatalf("violations by type %v, want %v", byType, want)
 	}
 }
