@@ -194,19 +194,19 @@ func openBatchEnv(ctx context.Context, c *cli.Context, bc *batchConfig, pc etl.C
 	if bc.isS3 {
 		s, err := s3.New(ctx, bc.s3)
 		if err != nil {
-			return nil, fmt.Errorf("open source %s: %w", bc.source, err)
+			return nil, fmt.Errorf("open source %s (FULLSTOP_SOURCE): %w", bc.source, err)
 		}
 		src, prefix = s, bc.s3.Prefix
 	} else {
 		s, err := file.New(bc.fileRoot)
 		if err != nil {
-			return nil, fmt.Errorf("open source %s: %w", bc.source, err)
+			return nil, fmt.Errorf("open source %s (FULLSTOP_SOURCE): %w", bc.source, err)
 		}
 		src = s
 	}
 	env.store, err = store.Open(ctx, bc.databaseURL, log)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, fmt.Errorf("open database (DATABASE_URL): %w", err)
 	}
 	if err := env.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)

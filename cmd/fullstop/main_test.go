@@ -424,3 +424,14 @@ func TestHelpListsEveryFlagWithItsEnvironmentVariable(t *testing.T) {
 		t.Fatalf("README's configuration table lacks: %v", missing)
 	}
 }
+
+func TestUnreachableDatabaseIsOneLine(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := fullstop(t, []string{"DATABASE_URL=postgres://x@127.0.0.1:1/db"}, "run", "--source", t.TempDir())
+	if code != 1 || stdout != "" {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+	if lines := strings.Split(strings.TrimSpace(stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "DATABASE_URL") {
+		t.Fatalf("stderr %q: want one line naming DATABASE_URL", stderr)
+	}
+}

@@ -25,7 +25,7 @@ func migrateCommand() *cli.Command {
 			}
 			st, err := store.Open(c.Context, dbURL, log)
 			if err != nil {
-				return fmt.Errorf("open database: %w", err)
+				return fmt.Errorf("open database (DATABASE_URL): %w", err)
 			}
 			defer st.Close()
 			if err := st.Migrate(c.Context); err != nil {
