@@ -33,7 +33,9 @@
 // The rule derives the account id itself (for example userIdentity's account,
 // else the session issuer's). A row whose account_id or event_id is NULL or
 // empty cannot be stored: the engine drops it and logs a warning. Rows with
-// the same identity (Violation.Key) are reported once.
+// the same identity (Violation.Key) and object are reported once; the same
+// event delivered in two objects is two detections, so results do not
+// depend on how objects are grouped into one Evaluate call.
 //
 // The engine checks every rule when it starts: the header is complete, the
 // type equals the file name, the file holds exactly one SELECT, and the

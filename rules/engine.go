@@ -356,15 +356,21 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]V
 	}
 	loaded := time.Since(start)
 
+	// One violation per identity and object: the same event delivered in
+	// two objects is two detections, however the objects are grouped.
+	type objectKey struct {
+		id     [5]string
+		object string
+	}
 	var out []Violation
-	seen := map[[5]string]bool{}
+	seen := map[objectKey]bool{}
 	for _, r := range e.rules {
 		vs, err := e.run(ctx, conn, r)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate rule %q: %w", r.File, err)
 		}
 		for _, v := range vs {
-			if k := v.Key(); !seen[k] {
+			if k := (objectKey{v.Key(), v.ObjectKey}); !seen[k] {
 				seen[k] = true
 				out = append(out, v)
 			}

@@ -291,18 +291,19 @@ func TestEngine_RealLogs(t *testing.T) {
 			// RunInstances (1 instance each) and 2 successful CreateFunction.
 			// EC2_WITH_KEYPAIR: only the fixture with keyName kmeier.
 			// LAMBDA: fixtures 2 creates + the 2 updates, which share their
-			// identity (same event id, account, region) and count once;
-			// invictus 2 creates and 2 updates; stratus 1 update.
+			// identity (same event id, account, region) but come from two
+			// objects, so they are two detections; invictus 2 creates and 2
+			// updates; stratus 1 update. (8 distinct identities.)
 			name: "defaults",
 			cfg:  Config{},
-			want: map[string]int{typeRegion: 6, typeKeyPair: 1, typeLambda: 8},
+			want: map[string]int{typeRegion: 6, typeKeyPair: 1, typeLambda: 9},
 		},
 		{
 			// Plus 4 failed CreateFunction calls in invictus (failed
 			// RunInstances have no instances).
 			name: "failed calls included",
 			cfg:  Config{IncludeFailedCalls: true},
-			want: map[string]int{typeRegion: 10, typeKeyPair: 1, typeLambda: 12},
+			want: map[string]int{typeRegion: 10, typeKeyPair: 1, typeLambda: 13},
 		},
 		{
 			// Trusting the fixtures' bucket mutes the fixtures' create and
@@ -343,7 +344,7 @@ func TestEngine_Concurrent(t *testing.T) {
 	e := newEngine(t, Config{})
 	all := realLogs(t)
 	keypair := decodeFile(t, filepath.Join(fixtureDir, typeKeyPair, "keyname-fires", "events.json"), "k")
-	want := map[string]int{typeRegion: 6, typeKeyPair: 1, typeLambda: 8}
+	want := map[string]int{typeRegion: 6, typeKeyPair: 1, typeLambda: 9}
 	const workers = 6
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*3)
