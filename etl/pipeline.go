@@ -3,7 +3,6 @@ package etl
 import (
 	"bufio"
 	"cmp"
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/klauspost/compress/gzip"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fullstop-audit/fullstop/etl/event"
@@ -38,6 +38,7 @@ const (
 	DefaultMaxObjectSize = 256 << 20
 	DefaultMaxAttempts   = 3
 	DefaultGroupSize     = 64
+	DefaultEvalEvents    = 50_000
 	// decompressedFactor bounds the decompressed size of an object to this
 	// multiple of MaxObjectSize (a guard against gzip bombs).
 	decompressedFactor = 32
@@ -54,7 +55,11 @@ type Config struct {
 	MaxObjectSize int64 // larger objects fail without being read; default 256 MiB
 	MaxAttempts   int   // failed attempts before an object is quarantined; default 3
 	GroupSize     int   // objects committed per transaction; default 64
-	Reprocess     bool  // process objects the ledger already holds as done or quarantined
+	// EvalEvents is how many events a worker gathers, from one or more
+	// objects, before it runs the rules over them in one go; default
+	// 50,000. Memory grows with Workers × EvalEvents.
+	EvalEvents int
+	Reprocess  bool // process objects the ledger already holds as done or quarantined
 
 	// Progress, if set, is called after every committed group and failed
 	// object with the number of objects finished so far and the total.
@@ -114,8 +119,9 @@ func New(cfg Config) (*Pipeline, error) {
 	cfg.MaxObjectSize = cmp.Or(cfg.MaxObjectSize, DefaultMaxObjectSize)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
 	cfg.GroupSize = cmp.Or(cfg.GroupSize, DefaultGroupSize)
-	if cfg.Workers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 {
-		return nil, errors.New("pipeline: workers, max object size, max attempts and group size must be positive")
+	cfg.EvalEvents = cmp.Or(cfg.EvalEvents, DefaultEvalEvents)
+	if cfg.Workers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 || cfg.EvalEvents < 1 {
+		return nil, errors.New("pipeline: workers, max object size, max attempts, group size and eval events must be positive")
 	}
 	log := cfg.Log
 	if log == nil {
@@ -179,17 +185,15 @@ func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error)
 	workers, wctx := errgroup.WithContext(gctx)
 	for range p.cfg.Workers {
 		workers.Go(func() error {
-			dec := event.NewDecoder(nil, 0)
-			defer dec.Release()
+			w := &worker{p: p, dec: event.NewDecoder(nil, 0), out: out}
+			defer w.dec.Release()
+			defer w.pending.release()
 			for c := range feed {
-				pr := p.process(wctx, dec, c)
-				select {
-				case out <- pr:
-				case <-wctx.Done():
-					return wctx.Err()
+				if err := w.handle(wctx, c); err != nil {
+					return err
 				}
 			}
-			return nil
+			return w.evaluate(wctx)
 		})
 	}
 	g.Go(func() error {
@@ -233,25 +237,110 @@ func (p *Pipeline) filter(ctx context.Context, cands []Candidate, res *Result) (
 	return todo, nil
 }
 
-// process reads, decodes and evaluates one object.
-func (p *Pipeline) process(ctx context.Context, dec *event.Decoder, c Candidate) processed {
+// worker reads and decodes objects, gathers them until they hold
+// EvalEvents events or GroupSize objects, runs the rules over the gathered
+// events in one go, and hands the objects on to the committer.
+type worker struct {
+	p       *Pipeline
+	dec     *event.Decoder
+	out     chan<- processed
+	pending pendingObjects
+}
+
+// pendingObjects are decoded objects waiting for the rules.
+type pendingObjects struct {
+	objs    []processed
+	results []*event.Result
+	events  int
+}
+
+func (po *pendingObjects) release() {
+	for _, r := range po.results {
+		r.Release()
+	}
+	po.objs, po.results, po.events = po.objs[:0], po.results[:0], 0
+}
+
+func (w *worker) send(ctx context.Context, pr processed) error {
+	select {
+	case w.out <- pr:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// handle reads one object: a failed object goes on at once, a decoded one
+// waits for the rules.
+func (w *worker) handle(ctx context.Context, c Candidate) error {
+	pr, res := w.p.read(ctx, w.dec, c)
+	if pr.err != nil {
+		return w.send(ctx, pr)
+	}
+	w.pending.objs = append(w.pending.objs, pr)
+	w.pending.results = append(w.pending.results, res)
+	w.pending.events += res.Events
+	if w.pending.events >= w.p.cfg.EvalEvents || len(w.pending.objs) >= w.p.cfg.GroupSize {
+		return w.evaluate(ctx)
+	}
+	return nil
+}
+
+// evaluate runs the rules over the pending objects and sends them on with
+// their violations. If the rules fail, every pending object fails.
+func (w *worker) evaluate(ctx context.Context) error {
+	po := &w.pending
+	if len(po.objs) == 0 {
+		return nil
+	}
+	defer po.release()
+	var batches []arrow.RecordBatch
+	for _, r := range po.results {
+		batches = append(batches, r.Batches...)
+	}
+	vs, err := w.p.cfg.Evaluator.Evaluate(ctx, batches)
+	byObject := make(map[string][]rules.Violation, len(po.objs))
+	for _, v := range vs {
+		byObject[v.ObjectKey] = append(byObject[v.ObjectKey], v)
+	}
+	now := time.Now()
+	for _, pr := range po.objs {
+		if err != nil {
+			// A rule failing is not the object's fault, but the object is
+			// retried like a bad one, with the rule error as its reason.
+			pr.err = fmt.Errorf("evaluate rules: %w", err)
+		} else {
+			pr.violations = byObject[pr.done.Key]
+			pr.done.Violations = len(pr.violations)
+			pr.done.FinishedAt = now
+		}
+		if err := w.send(ctx, pr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// read reads and decodes one object. On success the caller releases the
+// result.
+func (p *Pipeline) read(ctx context.Context, dec *event.Decoder, c Candidate) (processed, *event.Result) {
 	pr := processed{cand: c}
 	started := time.Now()
 	pr.done = store.ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: started, Reprocess: p.cfg.Reprocess}
 	if c.Object.Size > p.cfg.MaxObjectSize {
 		pr.err = fmt.Errorf("object is %d bytes, larger than the maximum %d (--max-object-size)", c.Object.Size, p.cfg.MaxObjectSize)
-		return pr
+		return pr, nil
 	}
 	r, err := p.cfg.Lister.Source.Open(ctx, c.Object.Key)
 	if err != nil {
 		pr.err = fmt.Errorf("open: %w", err)
-		return pr
+		return pr, nil
 	}
 	defer r.Close()
-	body, err := decompress(io.LimitReader(r, p.cfg.MaxObjectSize+1))
+	body, err := Decompress(io.LimitReader(r, p.cfg.MaxObjectSize+1))
 	if err != nil {
 		pr.err = err
-		return pr
+		return pr, nil
 	}
 	limit := p.cfg.MaxObjectSize * decompressedFactor
 	counted := &countingReader{r: io.LimitReader(body, limit+1)}
@@ -262,29 +351,18 @@ func (p *Pipeline) process(ctx context.Context, dec *event.Decoder, c Candidate)
 			dres.Release()
 		}
 		pr.err = fmt.Errorf("object decompresses to more than %d bytes (%d times --max-object-size)", limit, decompressedFactor)
-		return pr
+		return pr, nil
 	}
 	if err != nil {
 		pr.err = fmt.Errorf("decode: %w", err)
-		return pr
+		return pr, nil
 	}
-	defer dres.Release()
-	vs, err := p.cfg.Evaluator.Evaluate(ctx, dres.Batches)
-	if err != nil {
-		// A rule failing is not the object's fault: it is retried like a
-		// bad object, but named as a rule error.
-		pr.err = fmt.Errorf("evaluate rules: %w", err)
-		return pr
-	}
-	pr.violations = vs
 	pr.done.Events = dres.Events
 	pr.done.Skipped = dres.Skipped
 	for _, e := range dres.Errors {
 		pr.done.SkipReasons = append(pr.done.SkipReasons, fmt.Sprintf("record %d: %v", e.Index, e.Err))
 	}
-	pr.done.Violations = len(vs)
-	pr.done.FinishedAt = time.Now()
-	return pr
+	return pr, dres
 }
 
 // commit collects processed objects into groups and writes each group in
@@ -363,9 +441,10 @@ func (p *Pipeline) progress(done, total int, res *Result) {
 	}
 }
 
-// decompress returns the plain JSON of an object: gunzipped when it starts
-// with the gzip magic bytes, as it is otherwise.
-func decompress(r io.Reader) (io.Reader, error) {
+// Decompress returns the plain JSON of an object: gunzipped when it starts
+// with the gzip magic bytes (klauspost/compress, multi-member aware), as it
+// is otherwise.
+func Decompress(r io.Reader) (io.Reader, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, err := br.Peek(2)
 	if err != nil && !errors.Is(err, io.EOF) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -46,8 +48,14 @@ func newApp() *cli.App {
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints and exits
 		Before: func(c *cli.Context) error {
-			_, err := newLogger(c, io.Discard)
-			return err
+			if _, err := newLogger(c, io.Discard); err != nil {
+				return err
+			}
+			return startCPUProfile(c)
+		},
+		After: func(*cli.Context) error {
+			pprof.StopCPUProfile()
+			return nil
 		},
 	}
 }
@@ -56,6 +64,7 @@ func logFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"FULLSTOP_LOG_FORMAT"}, Usage: "log format: text or json"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"FULLSTOP_LOG_LEVEL"}, Usage: "log level: debug, info, warn or error"},
+		&cli.StringFlag{Name: "cpuprofile", EnvVars: []string{"FULLSTOP_CPUPROFILE"}, Usage: "write a CPU profile of the command to this file (for go tool pprof)"},
 	}
 }
 
@@ -75,4 +84,21 @@ func newLogger(c *cli.Context, w io.Writer) (*slog.Logger, error) {
 	default:
 		return nil, usagef("--log-format (FULLSTOP_LOG_FORMAT): %q is not text or json", c.String("log-format"))
 	}
+}
+
+// startCPUProfile starts the CPU profile --cpuprofile asks for; After stops it.
+func startCPUProfile(c *cli.Context) error {
+	path := c.String("cpuprofile")
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return usagef("--cpuprofile (FULLSTOP_CPUPROFILE): %v", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return usagef("--cpuprofile (FULLSTOP_CPUPROFILE): %v", err)
+	}
+	return nil
 }

@@ -37,6 +37,7 @@ func sourceFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "max-object-size", Value: etl.DefaultMaxObjectSize, EnvVars: []string{"FULLSTOP_MAX_OBJECT_SIZE"}, Usage: "objects larger than this many bytes fail without being read"},
 		&cli.IntFlag{Name: "max-attempts", Value: etl.DefaultMaxAttempts, EnvVars: []string{"FULLSTOP_MAX_ATTEMPTS"}, Usage: "failed attempts after which an object is quarantined"},
 		&cli.IntFlag{Name: "group-size", Value: etl.DefaultGroupSize, EnvVars: []string{"FULLSTOP_GROUP_SIZE"}, Usage: "objects committed per database transaction"},
+		&cli.IntFlag{Name: "eval-events", Value: etl.DefaultEvalEvents, EnvVars: []string{"FULLSTOP_EVAL_EVENTS"}, Usage: "events a worker gathers from one or more objects before it runs the rules over them"},
 		&cli.StringFlag{Name: "allowed-regions", Value: "eu-central-1,eu-west-1", EnvVars: []string{"FULLSTOP_ALLOWED_REGIONS"}, Usage: "comma list of regions where EC2 instances and Lambda functions may be created"},
 		&cli.StringFlag{Name: "lambda-trusted-buckets", EnvVars: []string{"FULLSTOP_LAMBDA_TRUSTED_BUCKETS"}, Usage: "comma list of S3 buckets Lambda code may come from (default: none, every upload is flagged)"},
 		&cli.BoolFlag{Name: "include-failed-calls", EnvVars: []string{"FULLSTOP_INCLUDE_FAILED_CALLS"}, Usage: "let rules see calls that failed (events with an errorCode)"},
@@ -57,6 +58,7 @@ type batchConfig struct {
 	maxObjectSize int64
 	maxAttempts   int
 	groupSize     int
+	evalEvents    int
 	rules         rules.Config
 }
 
@@ -96,6 +98,7 @@ func readBatchConfig(c *cli.Context) (*batchConfig, error) {
 		maxObjectSize: c.Int64("max-object-size"),
 		maxAttempts:   c.Int("max-attempts"),
 		groupSize:     c.Int("group-size"),
+		evalEvents:    c.Int("eval-events"),
 		rules: rules.Config{
 			AllowedRegions:       splitList(c.String("allowed-regions")),
 			LambdaTrustedBuckets: splitList(c.String("lambda-trusted-buckets")),
@@ -114,6 +117,8 @@ func readBatchConfig(c *cli.Context) (*batchConfig, error) {
 		return nil, usagef("--max-attempts (FULLSTOP_MAX_ATTEMPTS) must be at least 1")
 	case bc.groupSize < 1:
 		return nil, usagef("--group-size (FULLSTOP_GROUP_SIZE) must be at least 1")
+	case bc.evalEvents < 1:
+		return nil, usagef("--eval-events (FULLSTOP_EVAL_EVENTS) must be at least 1")
 	case len(bc.rules.AllowedRegions) == 0:
 		return nil, usagef("--allowed-regions (FULLSTOP_ALLOWED_REGIONS) must name at least one region")
 	}
@@ -219,6 +224,7 @@ func openBatchEnv(ctx context.Context, c *cli.Context, bc *batchConfig, pc etl.C
 	env.lister = &etl.Lister{Source: src, Prefix: prefix, Accounts: bc.accounts, Regions: bc.regions, Log: log}
 	pc.Lister, pc.Evaluator, pc.Ledger, pc.Log = env.lister, env.engine, env.store, log
 	pc.Workers, pc.MaxObjectSize, pc.MaxAttempts, pc.GroupSize = bc.workers, bc.maxObjectSize, bc.maxAttempts, bc.groupSize
+	pc.EvalEvents = bc.evalEvents
 	env.pipe, err = etl.New(pc)
 	if err != nil {
 		return nil, err
