@@ -10,7 +10,7 @@ MINIO := $(MINIO_DIR)/minio
 DEMO_DIR := .tmp/demo
 TEST_FLAGS ?=
 
-.PHONY: help build demo test test-short postgres minio vet fmt clean
+.PHONY: help build demo test test-short postgres minio vet fmt clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,18 @@ demo: build postgres ## run fullstop over the real sample logs in testdata/ into
 test: postgres minio ## run every test (starts throwaway PostgreSQL and MinIO servers itself)
 	$(GO) vet -tags $(TAGS) ./...
 	FULLSTOP_MINIO_BIN=$(MINIO) $(GO) test -tags $(TAGS) -count=1 -timeout 20m $(TEST_FLAGS) ./...
+
+# The benchmark: BENCH_EVENTS events in the corpus (cached in .tmp/bench),
+# BENCH_WORKERS worker counts to compare, BENCH_FLAGS more flags (e.g.
+# --skip duckdb,steady; bin/fullstop-bench -h lists them).
+BENCH_EVENTS ?= 1000000
+BENCH_WORKERS ?= 1,2
+BENCH_FLAGS ?=
+
+bench: build postgres minio ## benchmark fullstop against DuckDB and plain gunzip on a generated corpus (BENCH_EVENTS=1000000)
+	$(GO) build -tags $(TAGS) -o bin/fullstop-bench ./cmd/fullstop-bench
+	FULLSTOP_MINIO_BIN=$(MINIO) bin/fullstop-bench --events $(BENCH_EVENTS) --workers $(BENCH_WORKERS) \
+		--dir .tmp/bench --fullstop $(BIN) --testdata testdata/cloudtrail --postgres-script .ci/postgres.sh $(BENCH_FLAGS)
 
 vet: ## go vet
 	$(GO) vet -tags $(TAGS) ./...
