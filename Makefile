@@ -10,7 +10,7 @@ MINIO := $(MINIO_DIR)/minio
 DEMO_DIR := .tmp/demo
 TEST_FLAGS ?=
 
-.PHONY: help build demo test test-short postgres minio vet fmt clean bench
+.PHONY: help build demo test postgres minio vet fmt clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -62,5 +62,5 @@ vet: ## go vet
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')
 
-clean: ## remove build and demo output
+clean: ## remove build and demo output (the cached bench corpus stays in .tmp/bench)
 	rm -rf bin .tmp/demo
