@@ -86,8 +86,9 @@ type Engine struct {
 	connector *duckdb.Connector
 	db        *sql.DB
 	rules     []Rule
-	cols      []int         // event.Schema columns loaded into DuckDB
-	schema    *arrow.Schema // their schema
+	cols      []int           // event.Schema columns loaded into DuckDB
+	schema    *arrow.Schema   // their schema
+	sources   map[string]bool // the only event sources loaded; nil: all
 	log       *slog.Logger
 	seq       atomic.Uint64 // names of registered Arrow views
 }
@@ -105,7 +106,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
-	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, log: cfg.Log}
+	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, log: cfg.Log, sources: sourceSet(rs)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -343,6 +344,26 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]V
 	}
 	if n == 0 {
 		return nil, nil
+	}
+	if e.sources != nil {
+		// Every rule names the event sources it reads: DuckDB gets only
+		// those events, often none.
+		kept, err := prefilter(ctx, batches, e.sources)
+		if err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		defer func() {
+			for _, b := range kept {
+				b.Release()
+			}
+		}()
+		batches, n = kept, 0
+		for _, b := range kept {
+			n += b.NumRows()
+		}
+		if n == 0 {
+			return nil, nil
+		}
 	}
 	start := time.Now()
 	conn, err := e.db.Conn(ctx)

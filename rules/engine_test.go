@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -23,6 +24,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/fullstop-audit/fullstop/etl/event"
+	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/rules/*/*/expected.json from the engine's output")
@@ -621,6 +623,62 @@ func TestReferencedColumns(t *testing.T) {
 			if !names[w] {
 				t.Errorf("%s: names %v lack %q", tt.query, names, w)
 			}
+		}
+	}
+}
+
+// withoutSources is the shipped rules with their "sources" header lines
+// removed, so the engine hands DuckDB every event.
+func withoutSources(t *testing.T) fstest.MapFS {
+	t.Helper()
+	names, err := fs.Glob(sqlfiles.Rules, RuleDir+"/*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("list rules: %v", err)
+	}
+	out := fstest.MapFS{}
+	for _, n := range names {
+		b, err := fs.ReadFile(sqlfiles.Rules, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(line, "-- sources:") {
+				kept = append(kept, line)
+			}
+		}
+		out[n] = &fstest.MapFile{Data: []byte(strings.Join(kept, "\n"))}
+	}
+	return out
+}
+
+// The sources a rule declares must be all it reads: over every real log,
+// with failed calls too, the prefiltered engine finds exactly what the
+// engine that loads every event finds.
+func TestEngine_SourcesPrefilterChangesNothing(t *testing.T) {
+	t.Parallel()
+	batches := realLogs(t)
+	for _, r := range newEngine(t, Config{}).Rules() {
+		if len(r.Sources) == 0 {
+			t.Errorf("shipped rule %s declares no sources", r.File)
+		}
+	}
+	for _, failed := range []bool{false, true} {
+		filtered := newEngine(t, Config{IncludeFailedCalls: failed})
+		all := newEngine(t, Config{IncludeFailedCalls: failed, Rules: withoutSources(t)})
+		if all.sources != nil || filtered.sources == nil {
+			t.Fatalf("sources: filtered %v, all %v", filtered.sources, all.sources)
+		}
+		want, err := all.Evaluate(context.Background(), batches)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := filtered.Evaluate(context.Background(), batches)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("include failed %v: prefiltered engine found %d violations, the full one %d", failed, len(got), len(want))
 		}
 	}
 }

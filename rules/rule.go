@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,12 +30,14 @@ const (
 	keySeverity = "severity"
 	keyPriority = "priority"
 	keyHelp     = "help"
+	keySources  = "sources" // optional
 )
 
 var (
-	headerKeys = []string{keyType, keyTitle, keySeverity, keyPriority, keyHelp}
-	typeRE     = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
-	keyLineRE  = regexp.MustCompile(`^-- ([a-z_]+):(.*)$`)
+	headerKeys   = []string{keyType, keyTitle, keySeverity, keyPriority, keyHelp}
+	optionalKeys = []string{keySources}
+	typeRE       = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	keyLineRE    = regexp.MustCompile(`^-- ([a-z_]+):(.*)$`)
 )
 
 // ErrRule is wrapped by every error about a rule file's content.
@@ -50,6 +53,11 @@ type Rule struct {
 	Help     string // help text for people resolving the violation
 	File     string // the rule's name on violations, e.g. "sql/rules/WRONG_REGION.sql"
 	SQL      string // the query below the header
+	// Sources, from the optional header "-- sources: a, b", are the only
+	// event sources (eventSource) the rule reads. When every rule names
+	// its sources, the engine hands DuckDB only the events of those
+	// sources. Empty means the rule may read any event.
+	Sources []string
 }
 
 // LoadRules reads and parses every rules/*.sql file of fsys, sorted by
@@ -153,12 +161,7 @@ func parseRule(name, src string) (Rule, error) {
 }
 
 func isHeaderKey(k string) bool {
-	for _, h := range headerKeys {
-		if h == k {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(headerKeys, k) || slices.Contains(optionalKeys, k)
 }
 
 func (r *Rule) set(key, val string) error {
@@ -172,6 +175,14 @@ func (r *Rule) set(key, val string) error {
 		r.Title = val
 	case keyHelp:
 		r.Help = val
+	case keySources:
+		for _, src := range strings.Split(val, ",") {
+			src = strings.TrimSpace(src)
+			if src == "" || strings.ContainsAny(src, " \t'\"") {
+				return fmt.Errorf("sources %q: want a comma list of event sources: %w", val, ErrRule)
+			}
+			r.Sources = append(r.Sources, src)
+		}
 	case keySeverity:
 		n, err := boundedInt(key, val, MinSeverity, MaxSeverity)
 		if err != nil {

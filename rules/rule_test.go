@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -33,6 +34,16 @@ func TestParseRule(t *testing.T) {
 			want: Rule{Type: "SOME_TYPE", Title: "Some title", Severity: 2, Priority: 1,
 				Help: "First line second line.", File: "sql/rules/SOME_TYPE.sql", SQL: "SELECT 1"},
 		},
+		{
+			name: "sources",
+			file: "rules/SOME_TYPE.sql",
+			src:  goodHeader + "-- sources: ec2.amazonaws.com, lambda.amazonaws.com\nSELECT 1\n",
+			want: Rule{Type: "SOME_TYPE", Title: "Some title", Severity: 2, Priority: 1,
+				Help: "First line second line.", File: "sql/rules/SOME_TYPE.sql", SQL: "SELECT 1",
+				Sources: []string{"ec2.amazonaws.com", "lambda.amazonaws.com"}},
+		},
+		{name: "empty source", file: "rules/SOME_TYPE.sql", src: goodHeader + "-- sources: ec2.amazonaws.com,,x\nSELECT 1", wantErr: `comma list of event sources`},
+		{name: "quoted source", file: "rules/SOME_TYPE.sql", src: goodHeader + "-- sources: 'ec2.amazonaws.com'\nSELECT 1", wantErr: `comma list of event sources`},
 		{
 			name: "blank lines before header, comments after separator belong to the query",
 			file: "rules/SOME_TYPE.sql",
@@ -79,7 +90,7 @@ func TestParseRule(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseRule() error = %v", err)
 			}
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("parseRule() = %+v\nwant %+v", got, tt.want)
 			}
 		})

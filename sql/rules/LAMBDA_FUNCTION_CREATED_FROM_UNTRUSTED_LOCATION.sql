@@ -2,6 +2,7 @@
 -- title: Untrusted AWS-Lambda function
 -- severity: 1
 -- priority: 1
+-- sources: lambda.amazonaws.com
 -- help: The code of a Lambda function was created or updated from a location
 --   that is not trusted: an S3 bucket that is not on the list of trusted
 --   buckets, or an upload without a bucket (an inline zip file). Publish the
