@@ -1,7 +1,9 @@
 # fullstop — `make help` lists the targets.
 SHELL := /bin/bash
 GO ?= go
-TAGS := duckdb_arrow
+# duckdb_arrow: DuckDB's Arrow bridge; libdeflate: gunzip with libdeflate (Debian's libdeflate-dev,
+# linked statically). Without the libdeflate tag the build uses klauspost/compress instead.
+TAGS := duckdb_arrow,libdeflate
 BIN := bin/fullstop
 # MinIO for the integration tests, built from its Go module and kept outside the work tree.
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
@@ -10,12 +12,18 @@ MINIO := $(MINIO_DIR)/minio
 DEMO_DIR := .tmp/demo
 TEST_FLAGS ?=
 
-.PHONY: help build demo test postgres minio vet fmt clean bench
+.PHONY: help deps build demo test postgres minio vet fmt clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## build bin/fullstop
+deps: ## install the C library the build links (libdeflate-dev, from Debian's packages) if it is missing
+	@echo '#include <libdeflate.h>' | $$($(GO) env CC) -E - >/dev/null 2>&1 || { \
+		echo "installing libdeflate-dev from Debian's packages"; \
+		if [ "$$(id -u)" != 0 ]; then echo "not root: install the Debian package libdeflate-dev" >&2; exit 1; fi; \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq libdeflate-dev >/dev/null; }
+
+build: deps ## build bin/fullstop
 	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/fullstop
 
 postgres: ## install PostgreSQL from Debian's packages if it is missing
@@ -40,9 +48,11 @@ demo: build postgres ## run fullstop over the real sample logs in testdata/ into
 	echo "== violations found"; \
 	.ci/postgres.sh psql $(DEMO_DIR)/pg -P pager=off -c "SELECT violation_type_entity_id AS type, account_id, region, event_id, instance_id, meta_info FROM fullstop_data.violation ORDER BY type, event_id, instance_id"
 
-test: postgres minio ## run every test (starts throwaway PostgreSQL and MinIO servers itself)
+test: deps postgres minio ## run every test (starts throwaway PostgreSQL and MinIO servers itself)
 	$(GO) vet -tags $(TAGS) ./...
 	FULLSTOP_MINIO_BIN=$(MINIO) $(GO) test -tags $(TAGS) -count=1 -timeout 20m $(TEST_FLAGS) ./...
+	@echo "== the same decompression and bad-input tests without libdeflate (klauspost/compress)"
+	$(GO) test -tags duckdb_arrow -count=1 -run 'Inflater|Pipeline_BadInput' $(TEST_FLAGS) ./etl/
 
 # The benchmark: BENCH_EVENTS events in the corpus (cached in .tmp/bench),
 # BENCH_WORKERS worker counts to compare, BENCH_FLAGS more flags (e.g.
@@ -56,7 +66,7 @@ bench: build postgres minio ## benchmark fullstop against DuckDB and plain gunzi
 	FULLSTOP_MINIO_BIN=$(MINIO) bin/fullstop-bench --events $(BENCH_EVENTS) --workers $(BENCH_WORKERS) \
 		--dir .tmp/bench --fullstop $(BIN) --testdata testdata/cloudtrail --postgres-script .ci/postgres.sh $(BENCH_FLAGS)
 
-vet: ## go vet
+vet: deps ## go vet
 	$(GO) vet -tags $(TAGS) ./...
 
 fmt: ## gofmt the tree

@@ -1,19 +1,17 @@
 package etl
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"runtime"
 	"sort"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/klauspost/compress/gzip"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fullstop-audit/fullstop/etl/event"
@@ -185,7 +183,8 @@ func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error)
 	workers, wctx := errgroup.WithContext(gctx)
 	for range p.cfg.Workers {
 		workers.Go(func() error {
-			w := &worker{p: p, dec: event.NewDecoder(nil, 0), out: out}
+			w := &worker{p: p, inf: NewInflater(), dec: event.NewDecoder(nil, 0), out: out}
+			defer w.inf.Close()
 			defer w.dec.Release()
 			defer w.pending.release()
 			for c := range feed {
@@ -242,6 +241,7 @@ func (p *Pipeline) filter(ctx context.Context, cands []Candidate, res *Result) (
 // events in one go, and hands the objects on to the committer.
 type worker struct {
 	p       *Pipeline
+	inf     *Inflater
 	dec     *event.Decoder
 	out     chan<- processed
 	pending pendingObjects
@@ -273,7 +273,7 @@ func (w *worker) send(ctx context.Context, pr processed) error {
 // handle reads one object: a failed object goes on at once, a decoded one
 // waits for the rules.
 func (w *worker) handle(ctx context.Context, c Candidate) error {
-	pr, res := w.p.read(ctx, w.dec, c)
+	pr, res := w.p.read(ctx, w.inf, w.dec, c)
 	if pr.err != nil {
 		return w.send(ctx, pr)
 	}
@@ -323,7 +323,7 @@ func (w *worker) evaluate(ctx context.Context) error {
 
 // read reads and decodes one object. On success the caller releases the
 // result.
-func (p *Pipeline) read(ctx context.Context, dec *event.Decoder, c Candidate) (processed, *event.Result) {
+func (p *Pipeline) read(ctx context.Context, inf *Inflater, dec *event.Decoder, c Candidate) (processed, *event.Result) {
 	pr := processed{cand: c}
 	started := time.Now()
 	pr.done = store.ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: started, Reprocess: p.cfg.Reprocess}
@@ -337,22 +337,17 @@ func (p *Pipeline) read(ctx context.Context, dec *event.Decoder, c Candidate) (p
 		return pr, nil
 	}
 	defer r.Close()
-	body, err := Decompress(io.LimitReader(r, p.cfg.MaxObjectSize+1))
+	limit := p.cfg.MaxObjectSize * decompressedFactor
+	body, err := inf.Inflate(r, p.cfg.MaxObjectSize, limit)
 	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			err = fmt.Errorf("%w (--max-object-size %d; decompressed at most %d times that)", err, p.cfg.MaxObjectSize, decompressedFactor)
+		}
 		pr.err = err
 		return pr, nil
 	}
-	limit := p.cfg.MaxObjectSize * decompressedFactor
-	counted := &countingReader{r: io.LimitReader(body, limit+1)}
-	dres, err := dec.Decode(counted, event.Origin{Key: c.Object.Key, Account: c.Key.Account, Region: c.Key.Region})
-	pr.bytes = counted.n
-	if counted.n > limit {
-		if err == nil {
-			dres.Release()
-		}
-		pr.err = fmt.Errorf("object decompresses to more than %d bytes (%d times --max-object-size)", limit, decompressedFactor)
-		return pr, nil
-	}
+	pr.bytes = int64(len(body))
+	dres, err := dec.Decode(bytes.NewReader(body), event.Origin{Key: c.Object.Key, Account: c.Key.Account, Region: c.Key.Region})
 	if err != nil {
 		pr.err = fmt.Errorf("decode: %w", err)
 		return pr, nil
@@ -439,45 +434,4 @@ func (p *Pipeline) progress(done, total int, res *Result) {
 	if p.cfg.Progress != nil {
 		p.cfg.Progress(Progress{Done: done, Total: total, Events: res.Events})
 	}
-}
-
-// Decompress returns the plain JSON of an object: gunzipped when it starts
-// with the gzip magic bytes (klauspost/compress, multi-member aware), as it
-// is otherwise.
-func Decompress(r io.Reader) (io.Reader, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	magic, err := br.Peek(2)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read: %w", err)
-	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("gunzip: %w", err)
-		}
-		return &gzipErrReader{zr}, nil
-	}
-	return br, nil
-}
-
-// gzipErrReader names gzip errors as such.
-type gzipErrReader struct{ r *gzip.Reader }
-
-func (g *gzipErrReader) Read(p []byte) (int, error) {
-	n, err := g.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("gunzip: %w", err)
-	}
-	return n, err
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -113,7 +113,7 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 			{partLocal, "fullstop backfill, local folder → PostgreSQL", 1, e.backfillLocal},
 			{partMinIO, "fullstop backfill, MinIO → PostgreSQL", 2, e.backfillMinIO},
 			{partDuckDB, "DuckDB read_json, count records", 3, e.duckdbCount},
-			{partGunzip, "decompress only (etl.Decompress)", 4, e.gunzip},
+			{partGunzip, "decompress only (etl.Inflater)", 4, e.gunzip},
 		} {
 			if !o.does(step.part) {
 				continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +20,7 @@ import (
 )
 
 // gunzipMain is the "gunzip" subcommand: it decompresses every .json.gz
-// file below a folder with the pipeline's decompressor (etl.Decompress),
+// file below a folder with the pipeline's decompressor (etl.Inflater),
 // workers files at a time, and prints "files <n>" and "bytes <n>" (the
 // decompressed bytes).
 func gunzipMain(ctx context.Context, args []string, stdout io.Writer) error {
@@ -36,7 +37,7 @@ func gunzipMain(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	var total atomic.Int64
-	bufs := sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+	inflaters := sync.Pool{New: func() any { return etl.NewInflater() }}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(*workers)
 	for _, f := range files {
@@ -44,9 +45,9 @@ func gunzipMain(ctx context.Context, args []string, stdout io.Writer) error {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			buf := bufs.Get().(*[]byte)
-			defer bufs.Put(buf)
-			n, err := gunzipFile(f, *buf)
+			inf := inflaters.Get().(*etl.Inflater)
+			defer inflaters.Put(inf)
+			n, err := gunzipFile(f, inf)
 			total.Add(n)
 			return err
 		})
@@ -58,29 +59,19 @@ func gunzipMain(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// gunzipFile decompresses one file into buf, over and over, and returns
-// its decompressed size.
-func gunzipFile(path string, buf []byte) (int64, error) {
+// gunzipFile decompresses one file with the pipeline's inflater and
+// returns its decompressed size.
+func gunzipFile(path string, inf *etl.Inflater) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("gunzip: %w", err)
 	}
 	defer f.Close()
-	r, err := etl.Decompress(f)
+	out, err := inf.Inflate(f, math.MaxInt64-1, math.MaxInt64-1)
 	if err != nil {
 		return 0, fmt.Errorf("gunzip %s: %w", path, err)
 	}
-	var n int64
-	for {
-		k, err := r.Read(buf)
-		n += int64(k)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, fmt.Errorf("gunzip %s: %w", path, err)
-		}
-	}
+	return int64(len(out)), nil
 }
 
 // logFiles returns the .json.gz files below dir, sorted.

@@ -6,7 +6,7 @@
 //  1. fullstop backfill from the local folder into a fresh PostgreSQL database;
 //  2. the same from a MinIO bucket holding the corpus;
 //  3. DuckDB's read_json counting the records (what an analyst would run);
-//  4. decompression alone, with the pipeline's decompressor (etl.Decompress);
+//  4. decompression alone, with the pipeline's decompressor (etl.Inflater);
 //
 // for each --workers count, and prints a table. A second table compares the
 // S3 requests and wall time of a steady-state `fullstop run` over a bucket
