@@ -45,7 +45,12 @@ func (f *Inflater) Inflate(r io.Reader, maxIn, maxOut int64) ([]byte, error) {
 	if n > maxIn {
 		return nil, fmt.Errorf("object is more than %d bytes: %w", maxIn, ErrTooLarge)
 	}
-	in := f.in.Bytes()
+	return f.InflateBytes(f.in.Bytes(), maxOut)
+}
+
+// InflateBytes is Inflate over an object already in memory. The result may
+// share in's memory when in is not compressed.
+func (f *Inflater) InflateBytes(in []byte, maxOut int64) ([]byte, error) {
 	if !bytes.HasPrefix(in, gzipMagic) {
 		if int64(len(in)) > maxOut {
 			return nil, fmt.Errorf("object is more than %d bytes: %w", maxOut, ErrTooLarge)

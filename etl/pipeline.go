@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -49,7 +51,11 @@ type Config struct {
 	Ledger    Ledger    // the store; required
 	Log       *slog.Logger
 
-	Workers       int   // parallel objects; default runtime.NumCPU()
+	Workers int // parallel objects; default runtime.NumCPU()
+	// Fetchers is how many objects are being read from the source at once,
+	// ahead of the workers, so that workers do not wait for the network;
+	// default 4 × Workers. Each holds one object's stored bytes.
+	Fetchers      int
 	MaxObjectSize int64 // larger objects fail without being read; default 256 MiB
 	MaxAttempts   int   // failed attempts before an object is quarantined; default 3
 	GroupSize     int   // objects committed per transaction; default 64
@@ -114,12 +120,13 @@ func New(cfg Config) (*Pipeline, error) {
 		return nil, errors.New("pipeline: lister, evaluator and ledger are required")
 	}
 	cfg.Workers = cmp.Or(cfg.Workers, runtime.NumCPU())
+	cfg.Fetchers = cmp.Or(cfg.Fetchers, 4*cfg.Workers)
 	cfg.MaxObjectSize = cmp.Or(cfg.MaxObjectSize, DefaultMaxObjectSize)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
 	cfg.GroupSize = cmp.Or(cfg.GroupSize, DefaultGroupSize)
 	cfg.EvalEvents = cmp.Or(cfg.EvalEvents, DefaultEvalEvents)
-	if cfg.Workers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 || cfg.EvalEvents < 1 {
-		return nil, errors.New("pipeline: workers, max object size, max attempts, group size and eval events must be positive")
+	if cfg.Workers < 1 || cfg.Fetchers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 || cfg.EvalEvents < 1 {
+		return nil, errors.New("pipeline: workers, fetchers, max object size, max attempts, group size and eval events must be positive")
 	}
 	log := cfg.Log
 	if log == nil {
@@ -180,6 +187,29 @@ func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error)
 		}
 		return nil
 	})
+	// Fetchers read objects ahead of the workers, so that a worker does not
+	// wait for the network; each holds at most one object.
+	fetched := make(chan fetchedObject)
+	fetchers, fctx := errgroup.WithContext(gctx)
+	for range p.cfg.Fetchers {
+		fetchers.Go(func() error {
+			for c := range feed {
+				f := p.fetch(fctx, c)
+				select {
+				case fetched <- f:
+				case <-fctx.Done():
+					f.free()
+					return fctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		err := fetchers.Wait()
+		close(fetched)
+		return err
+	})
 	workers, wctx := errgroup.WithContext(gctx)
 	for range p.cfg.Workers {
 		workers.Go(func() error {
@@ -187,8 +217,8 @@ func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error)
 			defer w.inf.Close()
 			defer w.dec.Release()
 			defer w.pending.release()
-			for c := range feed {
-				if err := w.handle(wctx, c); err != nil {
+			for f := range fetched {
+				if err := w.handle(wctx, f); err != nil {
 					return err
 				}
 			}
@@ -270,10 +300,11 @@ func (w *worker) send(ctx context.Context, pr processed) error {
 	}
 }
 
-// handle reads one object: a failed object goes on at once, a decoded one
-// waits for the rules.
-func (w *worker) handle(ctx context.Context, c Candidate) error {
-	pr, res := w.p.read(ctx, w.inf, w.dec, c)
+// handle decodes one fetched object: a failed object goes on at once, a
+// decoded one waits for the rules.
+func (w *worker) handle(ctx context.Context, f fetchedObject) error {
+	pr, res := w.p.read(w.inf, w.dec, f)
+	f.free()
 	if pr.err != nil {
 		return w.send(ctx, pr)
 	}
@@ -321,27 +352,69 @@ func (w *worker) evaluate(ctx context.Context) error {
 	return nil
 }
 
-// read reads and decodes one object. On success the caller releases the
-// result.
-func (p *Pipeline) read(ctx context.Context, inf *Inflater, dec *event.Decoder, c Candidate) (processed, *event.Result) {
-	pr := processed{cand: c}
-	started := time.Now()
-	pr.done = store.ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: started, Reprocess: p.cfg.Reprocess}
+// fetchedObject is the stored bytes of one object, read ahead of the
+// workers, or why they could not be read.
+type fetchedObject struct {
+	cand    Candidate
+	started time.Time
+	body    *bytes.Buffer
+	err     error
+}
+
+var fetchBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// free returns the object's buffer to the pool.
+func (f *fetchedObject) free() {
+	if f.body != nil {
+		f.body.Reset()
+		fetchBuffers.Put(f.body)
+		f.body = nil
+	}
+}
+
+// fetch reads one object's stored bytes.
+func (p *Pipeline) fetch(ctx context.Context, c Candidate) fetchedObject {
+	f := fetchedObject{cand: c, started: time.Now()}
 	if c.Object.Size > p.cfg.MaxObjectSize {
-		pr.err = fmt.Errorf("object is %d bytes, larger than the maximum %d (--max-object-size)", c.Object.Size, p.cfg.MaxObjectSize)
-		return pr, nil
+		f.err = fmt.Errorf("object is %d bytes, larger than the maximum %d (--max-object-size)", c.Object.Size, p.cfg.MaxObjectSize)
+		return f
 	}
 	r, err := p.cfg.Lister.Source.Open(ctx, c.Object.Key)
 	if err != nil {
-		pr.err = fmt.Errorf("open: %w", err)
-		return pr, nil
+		f.err = fmt.Errorf("open: %w", err)
+		return f
 	}
 	defer r.Close()
+	f.body = fetchBuffers.Get().(*bytes.Buffer)
+	f.body.Grow(int(min(c.Object.Size, p.cfg.MaxObjectSize)) + bytes.MinRead)
+	n, err := f.body.ReadFrom(io.LimitReader(r, p.cfg.MaxObjectSize+1))
+	switch {
+	case err != nil:
+		f.err = fmt.Errorf("read: %w", err)
+	case n > p.cfg.MaxObjectSize:
+		f.err = fmt.Errorf("object is more than %d bytes, the maximum (--max-object-size): %w", p.cfg.MaxObjectSize, ErrTooLarge)
+	}
+	if f.err != nil {
+		f.free()
+	}
+	return f
+}
+
+// read inflates and decodes one fetched object. On success the caller
+// releases the result.
+func (p *Pipeline) read(inf *Inflater, dec *event.Decoder, f fetchedObject) (processed, *event.Result) {
+	c := f.cand
+	pr := processed{cand: c}
+	pr.done = store.ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: f.started, Reprocess: p.cfg.Reprocess}
+	if f.err != nil {
+		pr.err = f.err
+		return pr, nil
+	}
 	limit := p.cfg.MaxObjectSize * decompressedFactor
-	body, err := inf.Inflate(r, p.cfg.MaxObjectSize, limit)
+	body, err := inf.InflateBytes(f.body.Bytes(), limit)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
-			err = fmt.Errorf("%w (--max-object-size %d; decompressed at most %d times that)", err, p.cfg.MaxObjectSize, decompressedFactor)
+			err = fmt.Errorf("%w (%d times --max-object-size)", err, decompressedFactor)
 		}
 		pr.err = err
 		return pr, nil

@@ -31,6 +31,7 @@ func sourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "accounts", EnvVars: []string{"FULLSTOP_ACCOUNTS"}, Usage: "comma list of AWS account ids to read (default: all found)"},
 		&cli.StringFlag{Name: "regions", EnvVars: []string{"FULLSTOP_REGIONS"}, Usage: "comma list of regions to read (default: all found)"},
 		&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), EnvVars: []string{"FULLSTOP_WORKERS"}, Usage: "objects processed in parallel"},
+		&cli.IntFlag{Name: "fetchers", EnvVars: []string{"FULLSTOP_FETCHERS"}, Usage: "objects read from the source at once, ahead of the workers (default: 4 × --workers)"},
 		&cli.StringFlag{Name: "s3-region", EnvVars: []string{"FULLSTOP_S3_REGION"}, Usage: "region of the CloudTrail bucket (default: from the AWS environment, else us-east-1)"},
 		&cli.StringFlag{Name: "s3-endpoint", EnvVars: []string{"FULLSTOP_S3_ENDPOINT"}, Usage: "endpoint URL of an S3-compatible server, e.g. http://127.0.0.1:9000"},
 		&cli.BoolFlag{Name: "s3-path-style", EnvVars: []string{"FULLSTOP_S3_PATH_STYLE"}, Usage: "path-style S3 addressing (default: on when --s3-endpoint is set)"},
@@ -55,6 +56,7 @@ type batchConfig struct {
 	accounts      []string
 	regions       []string
 	workers       int
+	fetchers      int
 	maxObjectSize int64
 	maxAttempts   int
 	groupSize     int
@@ -95,6 +97,7 @@ func readBatchConfig(c *cli.Context) (*batchConfig, error) {
 		accounts:      splitList(c.String("accounts")),
 		regions:       splitList(c.String("regions")),
 		workers:       c.Int("workers"),
+		fetchers:      c.Int("fetchers"),
 		maxObjectSize: c.Int64("max-object-size"),
 		maxAttempts:   c.Int("max-attempts"),
 		groupSize:     c.Int("group-size"),
@@ -111,6 +114,8 @@ func readBatchConfig(c *cli.Context) (*batchConfig, error) {
 	switch {
 	case bc.workers < 1:
 		return nil, usagef("--workers (FULLSTOP_WORKERS) must be at least 1, not %d", bc.workers)
+	case bc.fetchers < 0:
+		return nil, usagef("--fetchers (FULLSTOP_FETCHERS) must not be negative")
 	case bc.maxObjectSize < 1:
 		return nil, usagef("--max-object-size (FULLSTOP_MAX_OBJECT_SIZE) must be positive")
 	case bc.maxAttempts < 1:
@@ -224,7 +229,7 @@ func openBatchEnv(ctx context.Context, c *cli.Context, bc *batchConfig, pc etl.C
 	env.lister = &etl.Lister{Source: src, Prefix: prefix, Accounts: bc.accounts, Regions: bc.regions, Log: log}
 	pc.Lister, pc.Evaluator, pc.Ledger, pc.Log = env.lister, env.engine, env.store, log
 	pc.Workers, pc.MaxObjectSize, pc.MaxAttempts, pc.GroupSize = bc.workers, bc.maxObjectSize, bc.maxAttempts, bc.groupSize
-	pc.EvalEvents = bc.evalEvents
+	pc.EvalEvents, pc.Fetchers = bc.evalEvents, bc.fetchers
 	env.pipe, err = etl.New(pc)
 	if err != nil {
 		return nil, err
