@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -51,6 +53,9 @@ func newApp() *cli.App {
 			if _, err := newLogger(c, io.Discard); err != nil {
 				return err
 			}
+			if err := setMemoryLimit(c); err != nil {
+				return err
+			}
 			return startCPUProfile(c)
 		},
 		After: func(*cli.Context) error {
@@ -65,6 +70,7 @@ func logFlags() []cli.Flag {
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: []string{"FULLSTOP_LOG_FORMAT"}, Usage: "log format: text or json"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: []string{"FULLSTOP_LOG_LEVEL"}, Usage: "log level: debug, info, warn or error"},
 		&cli.StringFlag{Name: "cpuprofile", EnvVars: []string{"FULLSTOP_CPUPROFILE"}, Usage: "write a CPU profile of the command to this file (for go tool pprof)"},
+		&cli.StringFlag{Name: "memory-limit", Value: "400MiB", EnvVars: []string{"FULLSTOP_MEMORY_LIMIT"}, Usage: "soft limit of the Go heap (B, KiB, MiB, GiB; 0 for none); GOMEMLIMIT, if set, wins"},
 	}
 }
 
@@ -101,4 +107,42 @@ func startCPUProfile(c *cli.Context) error {
 		return usagef("--cpuprofile (FULLSTOP_CPUPROFILE): %v", err)
 	}
 	return nil
+}
+
+// setMemoryLimit applies --memory-limit as the Go runtime's soft memory
+// limit, unless GOMEMLIMIT is set. Without it the heap of a long backfill
+// grows with the garbage collector's headroom; with it, peak memory stays
+// flat whatever the corpus size.
+func setMemoryLimit(c *cli.Context) error {
+	n, err := parseSize(c.String("memory-limit"))
+	if err != nil {
+		return usagef("--memory-limit (FULLSTOP_MEMORY_LIMIT): %v", err)
+	}
+	if os.Getenv("GOMEMLIMIT") != "" || n == 0 {
+		return nil
+	}
+	debug.SetMemoryLimit(n)
+	return nil
+}
+
+// parseSize reads a byte size: a whole number with an optional unit B, KiB,
+// MiB or GiB.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+	mult := int64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("%q is not a size like 400MiB", s)
+	}
+	return n * mult, nil
 }

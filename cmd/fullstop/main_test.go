@@ -435,3 +435,21 @@ func TestUnreachableDatabaseIsOneLine(t *testing.T) {
 		t.Fatalf("stderr %q: want one line naming DATABASE_URL", stderr)
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"400MiB", 400 << 20, true}, {"1GiB", 1 << 30, true}, {"512 KiB", 512 << 10, true}, {"1000B", 1000, true},
+		{"123", 123, true}, {"0", 0, true}, {"-1MiB", 0, false}, {"lots", 0, false}, {"1.5GiB", 0, false}, {"", 0, false},
+		{"99999999999GiB", 0, false},
+	} {
+		got, err := parseSize(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
