@@ -114,6 +114,7 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 			{partMinIO, "fullstop backfill, MinIO → PostgreSQL", 2, e.backfillMinIO},
 			{partDuckDB, "DuckDB read_json, count records", 3, e.duckdbCount},
 			{partGunzip, "decompress only (etl.Inflater)", 4, e.gunzip},
+			{partDuckDBFirst, "DuckDB read_json, the query as first written", 5, e.duckdbCountFirst},
 		} {
 			if !o.does(step.part) {
 				continue
@@ -221,11 +222,22 @@ func (e *env) backfillMinIO(ctx context.Context, workers int) (*measurement, str
 	return e.backfill(ctx, "minio", workers, []string{"--source", "s3://" + corpusBucket, "--s3-endpoint", e.minio.endpoint}, e.minio.env())
 }
 
-// duckdbCount counts the corpus's records with DuckDB in a subprocess.
+// duckdbCount counts the corpus's records with DuckDB in a subprocess,
+// with the --duckdb-form query.
 func (e *env) duckdbCount(ctx context.Context, threads int) (*measurement, string, error) {
+	return e.duckdbCountForm(ctx, threads, e.o.duckdbForm)
+}
+
+// duckdbCountFirst counts them with the query an analyst writes first
+// (form firstDuckDBForm: every setting left to DuckDB's detection).
+func (e *env) duckdbCountFirst(ctx context.Context, threads int) (*measurement, string, error) {
+	return e.duckdbCountForm(ctx, threads, firstDuckDBForm)
+}
+
+func (e *env) duckdbCountForm(ctx context.Context, threads int, form string) (*measurement, string, error) {
 	maxObject := duckdbMaxObject(e.corpus)
 	meas, err := measure(ctx, e.o.log, childEnv(), e.self, "duckdb-count",
-		"--threads", strconv.Itoa(threads), "--max-object-size", strconv.FormatInt(maxObject, 10), "--form", e.o.duckdbForm, e.dir)
+		"--threads", strconv.Itoa(threads), "--max-object-size", strconv.FormatInt(maxObject, 10), "--form", form, e.dir)
 	if err != nil {
 		return nil, "", err
 	}

@@ -15,11 +15,13 @@ const (
 	partLocal  = "local"
 	partMinIO  = "minio"
 	partDuckDB = "duckdb"
-	partGunzip = "gunzip"
-	partSteady = "steady"
+	// partDuckDBFirst is DuckDB with the query an analyst writes first.
+	partDuckDBFirst = "duckdb-first"
+	partGunzip      = "gunzip"
+	partSteady      = "steady"
 )
 
-var allParts = []string{partLocal, partMinIO, partDuckDB, partGunzip, partSteady}
+var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partSteady}
 
 // options are the benchmark's flags.
 type options struct {

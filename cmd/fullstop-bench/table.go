@@ -41,9 +41,14 @@ func printThroughput(w io.Writer, m *corpus.Manifest, rows []row, duckdbForm, lo
 			fmt.Sprintf("%.1f", float64(m.JSONBytes)/1e6/secs), fmt.Sprintf("%d MB", r.m.MaxRSS>>20), ratio)
 	}
 	t.write(w)
-	fmt.Fprintf(w, "\n(1) ÷ run: run 1's events/s divided by the run's; below 1 means fullstop is slower. Workers are DuckDB's threads for (3).\n")
-	if q, err := duckdbQuery(duckdbForm, "<corpus>", duckdbMaxObject(m)); err == nil {
-		fmt.Fprintf(w, "DuckDB query (form %q): %s\n", duckdbForm, q)
+	fmt.Fprintf(w, "\n(1) ÷ run: run 1's events/s divided by the run's; below 1 means fullstop is slower. Workers are DuckDB's threads for (3) and (5).\n")
+	for _, f := range []struct {
+		n    int
+		form string
+	}{{3, duckdbForm}, {5, firstDuckDBForm}} {
+		if q, err := duckdbQuery(f.form, "<corpus>", duckdbMaxObject(m)); err == nil {
+			fmt.Fprintf(w, "DuckDB query (%d) (form %q): %s\n", f.n, f.form, q)
+		}
 	}
 	for _, n := range notes {
 		fmt.Fprintln(w, n)
