@@ -86,9 +86,9 @@ type Engine struct {
 	connector *duckdb.Connector
 	db        *sql.DB
 	rules     []Rule
-	cols      []int           // event.Schema columns loaded into DuckDB
-	schema    *arrow.Schema   // their schema
-	sources   map[string]bool // the only event sources loaded; nil: all
+	cols      []int         // event.Schema columns loaded into DuckDB
+	schema    *arrow.Schema // their schema
+	filter    eventFilter   // the only events loaded; nil: all
 	log       *slog.Logger
 	seq       atomic.Uint64 // names of registered Arrow views
 }
@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
-	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, log: cfg.Log, sources: sourceSet(rs)}
+	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, log: cfg.Log, filter: newEventFilter(rs)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -345,10 +345,10 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]V
 	if n == 0 {
 		return nil, nil
 	}
-	if e.sources != nil {
-		// Every rule names the event sources it reads: DuckDB gets only
-		// those events, often none.
-		kept, err := prefilter(ctx, batches, e.sources)
+	if e.filter != nil {
+		// Every rule names the events it reads: DuckDB gets only those,
+		// often none.
+		kept, err := prefilter(ctx, batches, e.filter)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: %w", err)
 		}

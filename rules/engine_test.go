@@ -643,7 +643,7 @@ func withoutSources(t *testing.T) fstest.MapFS {
 		}
 		var kept []string
 		for _, line := range strings.Split(string(b), "\n") {
-			if !strings.HasPrefix(line, "-- sources:") {
+			if !strings.HasPrefix(line, "-- sources:") && !strings.HasPrefix(line, "-- events:") {
 				kept = append(kept, line)
 			}
 		}
@@ -666,8 +666,8 @@ func TestEngine_SourcesPrefilterChangesNothing(t *testing.T) {
 	for _, failed := range []bool{false, true} {
 		filtered := newEngine(t, Config{IncludeFailedCalls: failed})
 		all := newEngine(t, Config{IncludeFailedCalls: failed, Rules: withoutSources(t)})
-		if all.sources != nil || filtered.sources == nil {
-			t.Fatalf("sources: filtered %v, all %v", filtered.sources, all.sources)
+		if all.filter != nil || filtered.filter == nil {
+			t.Fatalf("filters: prefiltered %v, all %v", filtered.filter, all.filter)
 		}
 		want, err := all.Evaluate(context.Background(), batches)
 		if err != nil {

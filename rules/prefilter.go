@@ -5,6 +5,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -14,26 +15,55 @@ import (
 	"github.com/fullstop-audit/fullstop/etl/event"
 )
 
-// sourceSet is the union of the rules' declared event sources, or nil when
-// some rule may read any event.
-func sourceSet(rs []Rule) map[string]bool {
-	set := map[string]bool{}
+// eventFilter says which events some rule may read: by event source, and
+// within a source optionally by event name.
+type eventFilter map[string][]string // source → name patterns; nil: every name
+
+// newEventFilter is the union of the rules' declared sources and events, or
+// nil when some rule may read any event.
+func newEventFilter(rs []Rule) eventFilter {
+	f := eventFilter{}
+	all := map[string]bool{} // sources a rule reads every event of
 	for _, r := range rs {
 		if len(r.Sources) == 0 {
 			return nil
 		}
 		for _, s := range r.Sources {
-			set[s] = true
+			if len(r.Events) == 0 {
+				all[s] = true
+			}
+			f[s] = append(f[s], r.Events...)
 		}
 	}
-	return set
+	for s := range all {
+		f[s] = nil
+	}
+	return f
 }
 
-// prefilter keeps the rows of batches whose event_source is in sources.
+// keeps reports whether an event of source and name may matter to a rule.
+func (f eventFilter) keeps(source, name string) bool {
+	patterns, ok := f[source]
+	if !ok {
+		return false
+	}
+	if patterns == nil {
+		return true
+	}
+	for _, p := range patterns {
+		if prefix, wild := strings.CutSuffix(p, "*"); wild && strings.HasPrefix(name, prefix) || p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// prefilter keeps the rows of batches that the filter keeps.
 // Batches with no such row are dropped, batches with only such rows are
 // kept as they are (retained); the caller releases every returned batch.
-func prefilter(ctx context.Context, batches []arrow.RecordBatch, sources map[string]bool) ([]arrow.RecordBatch, error) {
+func prefilter(ctx context.Context, batches []arrow.RecordBatch, filter eventFilter) ([]arrow.RecordBatch, error) {
 	col := event.Schema.FieldIndices(event.ColEventSource)[0]
+	nameCol := event.Schema.FieldIndices(event.ColEventName)[0]
 	var out []arrow.RecordBatch
 	release := func() {
 		for _, b := range out {
@@ -44,15 +74,16 @@ func prefilter(ctx context.Context, batches []arrow.RecordBatch, sources map[str
 	defer mask.Release()
 	for _, b := range batches {
 		src, ok := b.Column(col).(*array.String)
-		if !ok {
+		names, ok2 := b.Column(nameCol).(*array.String)
+		if !ok || !ok2 {
 			release()
-			return nil, fmt.Errorf("prefilter: column %s is %s, not a string", event.ColEventSource, b.Column(col).DataType())
+			return nil, fmt.Errorf("prefilter: columns %s and %s must be strings", event.ColEventSource, event.ColEventName)
 		}
 		n := src.Len()
 		kept := 0
 		mask.Reserve(n)
 		for i := range n {
-			keep := src.IsValid(i) && sources[src.Value(i)]
+			keep := src.IsValid(i) && filter.keeps(src.Value(i), names.Value(i))
 			if keep {
 				kept++
 			}

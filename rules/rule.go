@@ -31,11 +31,12 @@ const (
 	keyPriority = "priority"
 	keyHelp     = "help"
 	keySources  = "sources" // optional
+	keyEvents   = "events"  // optional
 )
 
 var (
 	headerKeys   = []string{keyType, keyTitle, keySeverity, keyPriority, keyHelp}
-	optionalKeys = []string{keySources}
+	optionalKeys = []string{keySources, keyEvents}
 	typeRE       = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 	keyLineRE    = regexp.MustCompile(`^-- ([a-z_]+):(.*)$`)
 )
@@ -58,6 +59,10 @@ type Rule struct {
 	// its sources, the engine hands DuckDB only the events of those
 	// sources. Empty means the rule may read any event.
 	Sources []string
+	// Events, from the optional header "-- events: RunInstances,
+	// CreateFunction*", narrow Sources to these event names (a trailing *
+	// matches any rest). Empty means every event of the sources.
+	Events []string
 }
 
 // LoadRules reads and parses every rules/*.sql file of fsys, sorted by
@@ -147,6 +152,9 @@ func parseRule(name, src string) (Rule, error) {
 	if r.Title == "" || r.Help == "" {
 		return Rule{}, fmt.Errorf("title and help must not be empty: %w", ErrRule)
 	}
+	if len(r.Events) > 0 && len(r.Sources) == 0 {
+		return Rule{}, fmt.Errorf("header key %q needs %q: %w", keyEvents, keySources, ErrRule)
+	}
 	base := strings.TrimSuffix(path.Base(name), ".sql")
 	if r.Type != base {
 		return Rule{}, fmt.Errorf("type %q does not match the file name %q: %w", r.Type, path.Base(name), ErrRule)
@@ -178,10 +186,18 @@ func (r *Rule) set(key, val string) error {
 	case keySources:
 		for _, src := range strings.Split(val, ",") {
 			src = strings.TrimSpace(src)
-			if src == "" || strings.ContainsAny(src, " \t'\"") {
+			if src == "" || strings.ContainsAny(src, " \t'\"*") {
 				return fmt.Errorf("sources %q: want a comma list of event sources: %w", val, ErrRule)
 			}
 			r.Sources = append(r.Sources, src)
+		}
+	case keyEvents:
+		for _, name := range strings.Split(val, ",") {
+			name = strings.TrimSpace(name)
+			if name == "" || name == "*" || strings.ContainsAny(name, " \t'\"") || strings.Contains(strings.TrimSuffix(name, "*"), "*") {
+				return fmt.Errorf("events %q: want a comma list of event names, each with at most a trailing *: %w", val, ErrRule)
+			}
+			r.Events = append(r.Events, name)
 		}
 	case keySeverity:
 		n, err := boundedInt(key, val, MinSeverity, MaxSeverity)

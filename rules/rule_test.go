@@ -42,6 +42,17 @@ func TestParseRule(t *testing.T) {
 				Help: "First line second line.", File: "sql/rules/SOME_TYPE.sql", SQL: "SELECT 1",
 				Sources: []string{"ec2.amazonaws.com", "lambda.amazonaws.com"}},
 		},
+		{
+			name: "sources and events",
+			file: "rules/SOME_TYPE.sql",
+			src:  goodHeader + "-- sources: lambda.amazonaws.com\n-- events: CreateFunction*, UpdateFunctionCode*\nSELECT 1\n",
+			want: Rule{Type: "SOME_TYPE", Title: "Some title", Severity: 2, Priority: 1,
+				Help: "First line second line.", File: "sql/rules/SOME_TYPE.sql", SQL: "SELECT 1",
+				Sources: []string{"lambda.amazonaws.com"}, Events: []string{"CreateFunction*", "UpdateFunctionCode*"}},
+		},
+		{name: "events without sources", file: "rules/SOME_TYPE.sql", src: goodHeader + "-- events: RunInstances\nSELECT 1", wantErr: `needs "sources"`},
+		{name: "inner wildcard", file: "rules/SOME_TYPE.sql", src: goodHeader + "-- sources: ec2.amazonaws.com\n-- events: Run*Instances\nSELECT 1", wantErr: `at most a trailing *`},
+		{name: "bare wildcard", file: "rules/SOME_TYPE.sql", src: goodHeader + "-- sources: ec2.amazonaws.com\n-- events: *\nSELECT 1", wantErr: `at most a trailing *`},
 		{name: "empty source", file: "rules/SOME_TYPE.sql", src: goodHeader + "-- sources: ec2.amazonaws.com,,x\nSELECT 1", wantErr: `comma list of event sources`},
 		{name: "quoted source", file: "rules/SOME_TYPE.sql", src: goodHeader + "-- sources: 'ec2.amazonaws.com'\nSELECT 1", wantErr: `comma list of event sources`},
 		{

@@ -3,6 +3,7 @@
 -- severity: 0
 -- priority: 4
 -- sources: ec2.amazonaws.com
+-- events: RunInstances
 -- help: An EC2 instance was launched with an SSH key pair. Log in through the
 --   bastion host with short-lived credentials instead, and launch instances
 --   without a key pair.

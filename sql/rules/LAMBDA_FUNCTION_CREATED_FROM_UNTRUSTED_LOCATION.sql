@@ -3,6 +3,7 @@
 -- severity: 1
 -- priority: 1
 -- sources: lambda.amazonaws.com
+-- events: CreateFunction*, UpdateFunctionCode*
 -- help: The code of a Lambda function was created or updated from a location
 --   that is not trusted: an S3 bucket that is not on the list of trusted
 --   buckets, or an upload without a bucket (an inline zip file). Publish the

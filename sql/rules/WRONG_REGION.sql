@@ -3,6 +3,7 @@
 -- severity: 1
 -- priority: 2
 -- sources: ec2.amazonaws.com, lambda.amazonaws.com
+-- events: RunInstances, CreateFunction*
 -- help: An EC2 instance was launched, or a Lambda function was created, in an
 --   AWS region that is not on the list of allowed regions. Move the workload
 --   to an allowed region and remove the resource, or ask for the region to
