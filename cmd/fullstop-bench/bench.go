@@ -83,7 +83,7 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 		}()
 	}
 	if o.does(partMinIO) || o.does(partSteady) {
-		if e.minio, err = startMinIO(ctx, o.minio); err != nil {
+		if e.minio, err = startMinIO(o.minio); err != nil {
 			return err
 		}
 		defer e.minio.stop()
@@ -219,7 +219,7 @@ func (e *env) backfillLocal(ctx context.Context, workers int) (*measurement, str
 }
 
 func (e *env) backfillMinIO(ctx context.Context, workers int) (*measurement, string, error) {
-	return e.backfill(ctx, "minio", workers, []string{"--source", "s3://" + corpusBucket, "--s3-endpoint", e.minio.endpoint}, e.minio.env())
+	return e.backfill(ctx, "minio", workers, []string{"--source", "s3://" + corpusBucket, "--s3-endpoint", e.minio.Endpoint}, e.minio.env())
 }
 
 // duckdbCount counts the corpus's records with DuckDB in a subprocess,

@@ -3,155 +3,49 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/fullstop-audit/fullstop/etl/s3/s3test"
 )
 
-const minioRegion = "us-east-1"
-
-// minioServer is a MinIO server started by the bench, the way
-// etl/s3/s3test starts one for the tests.
-type minioServer struct {
-	endpoint  string
-	accessKey string
-	secretKey string
-	dir       string
-	cmd       *exec.Cmd
-	exited    chan struct{}
-	client    *awss3.Client
-	out       bytes.Buffer
-}
+// minioServer is a MinIO server the bench starts with etl/s3/s3test's
+// launcher, plus the bench's own bulk uploads.
+type minioServer struct{ *s3test.Server }
 
 // startMinIO starts bin (a minio binary) on a free port with its data in a
 // temporary folder.
-func startMinIO(ctx context.Context, bin string) (*minioServer, error) {
+func startMinIO(bin string) (*minioServer, error) {
 	if bin == "" {
 		return nil, errors.New("no minio binary: pass --minio or set FULLSTOP_MINIO_BIN (make bench builds it)")
 	}
 	if _, err := os.Stat(bin); err != nil {
 		return nil, fmt.Errorf("minio binary: %w", err)
 	}
-	var lastErr error
-	for range 3 { // a free port can be taken before MinIO binds it
-		m, err := launchMinIO(ctx, bin)
-		if err == nil {
-			return m, nil
-		}
-		lastErr = err
-	}
-	return nil, lastErr
-}
-
-func launchMinIO(ctx context.Context, bin string) (*minioServer, error) {
-	addr, err := freeAddr()
+	s, err := s3test.Launch(bin)
 	if err != nil {
 		return nil, err
 	}
-	console, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "fullstop-bench-minio-")
-	if err != nil {
-		return nil, fmt.Errorf("create minio data folder: %w", err)
-	}
-	m := &minioServer{
-		endpoint:  "http://" + addr,
-		accessKey: "bench-" + randomHex(4),
-		secretKey: randomHex(16),
-		dir:       dir,
-		exited:    make(chan struct{}),
-	}
-	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"), "--address", addr, "--console-address", console, "--quiet")
-	cmd.Env = append(childEnv(),
-		"MINIO_ROOT_USER="+m.accessKey,
-		"MINIO_ROOT_PASSWORD="+m.secretKey,
-		"MINIO_REGION="+minioRegion,
-		"MINIO_BROWSER=off",
-		"MINIO_UPDATE=off",
-		"MINIO_CI_CD=1",
-	)
-	cmd.Stdout, cmd.Stderr = &m.out, &m.out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start %s: %w", bin, err)
-	}
-	m.cmd = cmd
-	go func() {
-		_ = cmd.Wait()
-		close(m.exited)
-	}()
-	if err := m.waitReady(ctx); err != nil {
-		m.stop()
-		return nil, fmt.Errorf("minio at %s: %w", addr, err)
-	}
-	m.client = awss3.New(awss3.Options{
-		Region:       minioRegion,
-		BaseEndpoint: aws.String(m.endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(m.accessKey, m.secretKey, ""),
-
-		DisableLogOutputChecksumValidationSkipped: true,
-	})
-	return m, nil
-}
-
-func (m *minioServer) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(time.Minute)
-	hc := &http.Client{Timeout: 2 * time.Second}
-	for {
-		resp, err := hc.Get(m.endpoint + "/minio/health/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-m.exited:
-			return errors.New("exited before it was ready")
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return errors.New("not ready after a minute")
-		}
-	}
+	return &minioServer{s}, nil
 }
 
 // stop kills the server and removes its data.
-func (m *minioServer) stop() {
-	if m.cmd != nil && m.cmd.Process != nil {
-		_ = m.cmd.Process.Kill()
-		<-m.exited
-	}
-	os.RemoveAll(m.dir)
-}
+func (m *minioServer) stop() { m.Close() }
 
 // env is the AWS environment of a fullstop process reading from the server.
 func (m *minioServer) env() []string {
 	return []string{
-		"AWS_ACCESS_KEY_ID=" + m.accessKey,
-		"AWS_SECRET_ACCESS_KEY=" + m.secretKey,
-		"AWS_REGION=" + minioRegion,
+		"AWS_ACCESS_KEY_ID=" + m.AccessKey,
+		"AWS_SECRET_ACCESS_KEY=" + m.SecretKey,
+		"AWS_REGION=" + m.Region,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE=" + os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
@@ -159,14 +53,14 @@ func (m *minioServer) env() []string {
 }
 
 func (m *minioServer) createBucket(ctx context.Context, name string) error {
-	if _, err := m.client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
+	if _, err := m.Client().CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
 		return fmt.Errorf("create bucket %s: %w", name, err)
 	}
 	return nil
 }
 
 func (m *minioServer) put(ctx context.Context, bucket, key string, body []byte) error {
-	_, err := m.client.PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
+	_, err := m.Client().PutObject(ctx, &awss3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
 	if err != nil {
 		return fmt.Errorf("put s3://%s/%s: %w", bucket, key, err)
 	}
@@ -206,20 +100,4 @@ func (m *minioServer) uploadTree(ctx context.Context, bucket, dir string, worker
 		return 0, 0, err
 	}
 	return len(keys), total.Load(), nil
-}
-
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -80,7 +80,7 @@ func (e *env) steady(ctx context.Context, pool *corpus.Pool, days int) (*steadyR
 	}
 	res := &steadyResult{days: days, objects: len(objs)}
 
-	proxy, err := startProxy(e.minio.endpoint)
+	proxy, err := startProxy(e.minio.Endpoint)
 	if err != nil {
 		return nil, err
 	}

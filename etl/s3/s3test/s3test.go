@@ -122,13 +122,27 @@ func start() (*Server, error) {
 		if s.AccessKey == "" || s.SecretKey == "" {
 			return nil, fmt.Errorf("%s is set but %s or %s is not", EnvEndpoint, EnvAccessKey, EnvSecretKey)
 		}
-		s.init()
+		s.newClient()
+		s.setEnv()
 		return s, nil
 	}
 	bin, err := findMinIO()
 	if err != nil {
 		return nil, err
 	}
+	s, err := Launch(bin)
+	if err != nil {
+		return nil, err
+	}
+	s.setEnv()
+	return s, nil
+}
+
+// Launch starts the minio binary bin as a server of its own on a free
+// 127.0.0.1 port, with its data in a new temporary folder, and waits until
+// it answers. Unlike Start it leaves the process's environment alone. Close
+// stops it and removes its data.
+func Launch(bin string) (*Server, error) {
 	// A free port can be taken by someone else before MinIO binds it: try
 	// a few times.
 	for attempt := 1; ; attempt++ {
@@ -139,6 +153,9 @@ func start() (*Server, error) {
 	}
 }
 
+// Close stops a server from Launch and removes its data.
+func (s *Server) Close() { s.stop() }
+
 func cmpOr(a, b string) string {
 	if a != "" {
 		return a
@@ -146,11 +163,15 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// init builds the client and sets the AWS credential environment.
-func (s *Server) init() {
+// setEnv points the process's AWS credential environment at the server.
+func (s *Server) setEnv() {
 	os.Setenv("AWS_ACCESS_KEY_ID", s.AccessKey)
 	os.Setenv("AWS_SECRET_ACCESS_KEY", s.SecretKey)
 	os.Unsetenv("AWS_SESSION_TOKEN")
+}
+
+// newClient builds the server's S3 client.
+func (s *Server) newClient() {
 	s.client = awss3.New(awss3.Options{
 		Region:       s.Region,
 		BaseEndpoint: aws.String(s.Endpoint),
@@ -244,7 +265,7 @@ func launch(bin string) (*Server, error) {
 		s.stop()
 		return nil, fmt.Errorf("minio (%s) at %s: %w; output:\n%s", bin, addr, err, out.String())
 	}
-	s.init()
+	s.newClient()
 	return s, nil
 }
 
