@@ -128,18 +128,6 @@ func (s *Store) LedgerMarkFailed(ctx context.Context, f ObjectFailed, maxAttempt
 	return status == StatusQuarantined, nil
 }
 
-// LedgerReset forgets the ledger rows of the given keys, so that the next
-// run processes those objects again. Their violations stay.
-func (s *Store) LedgerReset(ctx context.Context, keys []string) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM fullstop_data.ledger WHERE object_key = ANY($1)`, keys); err != nil {
-		return fmt.Errorf("reset %d ledger rows: %w", len(keys), err)
-	}
-	return nil
-}
-
 // skipReasons joins the first reasons, one a line.
 func skipReasons(reasons []string) string {
 	var b strings.Builder

@@ -85,34 +85,3 @@ func TestLedgerMarkFailed_errors(t *testing.T) {
 		t.Errorf("stored error of %d bytes, want the reason cut to %d bytes", len(row.errText), maxReasonBytes)
 	}
 }
-
-func TestLedgerReset(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	st := setup(t)
-	commit(t, st, []ObjectDone{object("a"), object("b")}, violation("e1"))
-	if _, err := st.LedgerMarkFailed(ctx, ObjectFailed{Key: "c", Reason: "bad"}, 1); err != nil {
-		t.Fatalf("mark failed: %v", err)
-	}
-
-	if err := st.LedgerReset(ctx, []string{"a", "c", "missing"}); err != nil {
-		t.Fatalf("reset: %v", err)
-	}
-	if err := st.LedgerReset(ctx, nil); err != nil {
-		t.Fatalf("reset of no keys: %v", err)
-	}
-	states, err := st.LedgerStates(ctx, []string{"a", "b", "c"})
-	if err != nil {
-		t.Fatalf("ledger states: %v", err)
-	}
-	if _, ok := states["b"]; len(states) != 1 || !ok {
-		t.Errorf("ledger after reset has %v, want only b", states)
-	}
-	if n, err := st.ViolationCount(ctx); err != nil || n != 1 {
-		t.Errorf("ViolationCount after reset = %d, %v; want the violation kept", n, err)
-	}
-	// Processing a reset object again re-detects its violations.
-	if res := commit(t, st, []ObjectDone{object("a")}, violation("e1")); res != (GroupResult{SeenAgain: 1}) {
-		t.Errorf("result = %+v, want 1 seen again", res)
-	}
-}
