@@ -53,6 +53,10 @@ test: deps postgres minio ## run every test (starts throwaway PostgreSQL and Min
 	FULLSTOP_MINIO_BIN=$(MINIO) $(GO) test -tags $(TAGS) -count=1 -timeout 20m $(TEST_FLAGS) ./...
 	@echo "== the same decompression and bad-input tests without libdeflate (klauspost/compress)"
 	$(GO) test -tags duckdb_arrow -count=1 -run 'Inflater|Pipeline_BadInput' $(TEST_FLAGS) ./etl/
+	@echo "== without build tags: everything builds and vets, and a command that needs the rule engine says how to build it"
+	$(GO) build ./...
+	$(GO) vet ./...
+	$(GO) test -count=1 -run 'NotBuilt|Imports' $(TEST_FLAGS) ./cmd/fullstop/ .
 
 # The benchmark: BENCH_EVENTS events in the corpus (cached in .tmp/bench),
 # BENCH_WORKERS worker counts to compare, BENCH_FLAGS more flags (e.g.
@@ -66,8 +70,9 @@ bench: build postgres minio ## benchmark fullstop against DuckDB and plain gunzi
 	FULLSTOP_MINIO_BIN=$(MINIO) bin/fullstop-bench --events $(BENCH_EVENTS) --workers $(BENCH_WORKERS) \
 		--dir .tmp/bench --fullstop $(BIN) --testdata testdata/cloudtrail --postgres-script .ci/postgres.sh $(BENCH_FLAGS)
 
-vet: deps ## go vet
+vet: deps ## go vet, with the build tags and without
 	$(GO) vet -tags $(TAGS) ./...
+	$(GO) vet ./...
 
 fmt: ## gofmt the tree
 	gofmt -w $$(git ls-files '*.go')

@@ -215,6 +215,5 @@ func RegionPrefix(prefix, org, account, region string) string {
 // DayPrefix returns the folder holding one day's log files:
 // ".../CloudTrail/<region>/<yyyy>/<mm>/<dd>/" of day's UTC date.
 func DayPrefix(prefix, org, account, region string, day time.Time) string {
-	y, m, d := day.UTC().Date()
-	return fmt.Sprintf("%s%04d/%02d/%02d/", RegionPrefix(prefix, org, account, region), y, int(m), d)
+	return dayFolder(RegionPrefix(prefix, org, account, region), day.UTC())
 }

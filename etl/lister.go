@@ -28,6 +28,7 @@ type Candidate struct {
 // ListStats counts the work of one ListRange call.
 type ListStats struct {
 	ListCalls   int // Source.List calls
+	DayFolders  int // of those, listings of day folders
 	Objects     int // objects the day-folder listings returned
 	SkippedKeys int // of those, objects that are not log files (ErrNotLogKey)
 }
@@ -36,11 +37,20 @@ type ListStats struct {
 // layout instead of listing the whole bucket: one delimiter LIST of
 // "<prefix>/AWSLogs/" finds the accounts and organization ids (one more per
 // organization finds its accounts), one per account finds the regions, and
-// one per account, region and day lists the day folders that overlap the
-// range. The number of LIST calls depends on accounts × regions × days in
-// the range, never on how much history the bucket holds.
+// then, per region, the day folders of the range are found and listed.
 //
-// The fields are read by ListRange and must not change while it runs.
+// A short range lists its day folders directly, one LIST each, without
+// looking at the folders above them. A long range first lists the year
+// folders that exist (and within them the month and day folders that
+// exist) with delimiter listings, whenever that costs at most a tenth more
+// LIST calls than listing every day, even if every day of the range has a
+// folder (see dateWalk). So the number of LIST calls grows with the
+// accounts, regions and existing folders in the range, never with how much
+// history the bucket holds outside it, and a ten-year range over a few days
+// of logs costs a few calls per region, not 3,653.
+//
+// A Lister is safe for concurrent use; its fields must not change while a
+// ListRange call runs.
 type Lister struct {
 	Source Source
 	// Prefix is the CloudTrail key prefix, the part before "AWSLogs/", with
@@ -59,16 +69,6 @@ type Lister struct {
 	Concurrency int
 	// Log receives debug logs; nil discards them.
 	Log *slog.Logger
-
-	mu    sync.Mutex
-	stats ListStats
-}
-
-// Stats returns the counts of the most recent ListRange call.
-func (l *Lister) Stats() ListStats {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.stats
 }
 
 // trail is one account's log folder: AWSLogs/[<org>/]<account>/.
@@ -91,63 +91,123 @@ func (r *listRun) list(ctx context.Context, prefix string) (Listing, error) {
 	return ls, nil
 }
 
+// group returns an errgroup limited to the lister's concurrency.
+func (r *listRun) group(ctx context.Context) (*errgroup.Group, context.Context) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cmp.Or(r.l.Concurrency, DefaultListConcurrency))
+	return g, gctx
+}
+
 // ListRange returns every log object whose key time (Key.Time) is in
-// [from, to), sorted by object key. Objects that are not log files are
-// skipped and counted in Stats.
-func (l *Lister) ListRange(ctx context.Context, from, to time.Time) ([]Candidate, error) {
+// [from, to), sorted by object key, and what the listing cost. Objects that
+// are not log files are skipped and counted in the statistics.
+func (l *Lister) ListRange(ctx context.Context, from, to time.Time) ([]Candidate, ListStats, error) {
 	r := &listRun{l: l, log: l.Log}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
+	out, stats, err := r.listRange(ctx, from, to)
+	stats.ListCalls = int(r.calls.Load())
+	if err != nil {
+		return nil, stats, err
+	}
+	return out, stats, nil
+}
+
+func (r *listRun) listRange(ctx context.Context, from, to time.Time) ([]Candidate, ListStats, error) {
+	l := r.l
 	var stats ListStats
-	defer func() {
-		stats.ListCalls = int(r.calls.Load())
-		l.mu.Lock()
-		l.stats = stats
-		l.mu.Unlock()
-	}()
 	if l.Source == nil {
-		return nil, errors.New("list range: no source")
+		return nil, stats, errors.New("list range: no source")
 	}
 	for _, a := range l.Accounts {
 		if !IsAccountID(a) {
-			return nil, fmt.Errorf("list range: account %q is not a 12-digit account id", a)
+			return nil, stats, fmt.Errorf("list range: account %q is not a 12-digit account id", a)
 		}
 	}
 	for _, reg := range l.Regions {
 		if reg == "" || strings.Contains(reg, "/") {
-			return nil, fmt.Errorf("list range: bad region %q", reg)
+			return nil, stats, fmt.Errorf("list range: bad region %q", reg)
 		}
 	}
 	from, to = from.UTC(), to.UTC()
 	if !from.Before(to) {
-		return nil, nil
+		return nil, stats, nil
 	}
-	days := daysOverlapping(from, to)
-
 	trails, err := r.trails(ctx)
 	if err != nil {
-		return nil, err
+		return nil, stats, err
 	}
-	type folder struct {
-		trail
-		region string
+	regions, err := r.regions(ctx, trails)
+	if err != nil {
+		return nil, stats, err
 	}
+	walk := newDateWalk(from, to)
+	days, err := r.dayFolders(ctx, walk, regions)
+	if err != nil {
+		return nil, stats, fmt.Errorf("list date folders: %w", err)
+	}
+	stats.DayFolders = len(days)
+
 	var (
-		mu      sync.Mutex
-		folders []folder
+		mu  sync.Mutex
+		out []Candidate
 	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cmp.Or(l.Concurrency, DefaultListConcurrency))
-	for _, tr := range trails {
-		if len(l.Regions) > 0 { // no discovery
-			for _, reg := range dedupe(l.Regions) {
-				folders = append(folders, folder{tr, reg})
+	g, gctx := r.group(ctx)
+	for _, prefix := range days {
+		g.Go(func() error {
+			ls, err := r.list(gctx, prefix)
+			if err != nil {
+				return err
 			}
-			continue
+			mu.Lock()
+			defer mu.Unlock()
+			stats.Objects += len(ls.Objects)
+			for _, o := range ls.Objects {
+				k, err := ParseKey(o.Key)
+				if err != nil {
+					stats.SkippedKeys++
+					r.log.Debug("skipped key", logKey, o.Key, logReason, err)
+					continue
+				}
+				if !k.Time.Before(from) && k.Time.Before(to) {
+					out = append(out, Candidate{Object: o, Key: k})
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, stats, fmt.Errorf("list days: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Candidate) int { return strings.Compare(a.Object.Key, b.Object.Key) })
+	r.log.Debug("listed range", logSource, l.Source.String(), logFrom, from, logTo, to,
+		logTrails, len(trails), logRegions, len(regions), logDayFolders, len(days), logListCalls, r.calls.Load(),
+		logObjects, stats.Objects, logSkippedKeys, stats.SkippedKeys, logCandidates, len(out))
+	return out, stats, nil
+}
+
+// regions returns the region folders of the trails: the configured regions,
+// or those a LIST of each trail finds.
+func (r *listRun) regions(ctx context.Context, trails []trail) ([]string, error) {
+	l := r.l
+	var (
+		mu  sync.Mutex
+		out []string
+	)
+	if len(l.Regions) > 0 { // no discovery
+		for _, tr := range trails {
+			for _, reg := range dedupe(l.Regions) {
+				out = append(out, RegionPrefix(l.Prefix, tr.org, tr.account, reg))
+			}
 		}
-		g.Go(func() error { // no folders are appended outside the group
-			ls, err := r.list(gctx, AccountPrefix(l.Prefix, tr.org, tr.account))
+		return out, nil
+	}
+	g, gctx := r.group(ctx)
+	for _, tr := range trails {
+		g.Go(func() error {
+			prefix := AccountPrefix(l.Prefix, tr.org, tr.account)
+			ls, err := r.list(gctx, prefix)
 			if err != nil {
 				return err
 			}
@@ -155,7 +215,7 @@ func (l *Lister) ListRange(ctx context.Context, from, to time.Time) ([]Candidate
 			defer mu.Unlock()
 			for _, p := range ls.Prefixes {
 				if reg := lastElem(p); reg != "" {
-					folders = append(folders, folder{tr, reg})
+					out = append(out, prefix+reg+"/")
 				}
 			}
 			return nil
@@ -164,44 +224,56 @@ func (l *Lister) ListRange(ctx context.Context, from, to time.Time) ([]Candidate
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("list regions: %w", err)
 	}
+	slices.Sort(out)
+	return out, nil
+}
 
-	var out []Candidate
-	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(cmp.Or(l.Concurrency, DefaultListConcurrency))
-	for _, f := range folders {
-		for _, d := range days {
+// dayFolders returns the day folders of the walk's range below the region
+// folders: a region, year or month folder the walk lists is listed with a
+// delimiter and only its sub-folders that exist are followed; one it does
+// not list stands for all its days in the range.
+func (r *listRun) dayFolders(ctx context.Context, walk *dateWalk, regions []string) ([]string, error) {
+	var days []string
+	frontier := make([]dateFolder, 0, len(regions))
+	for _, p := range regions {
+		frontier = append(frontier, dateFolder{prefix: p, region: p, level: levelRegion})
+	}
+	for len(frontier) > 0 {
+		var (
+			mu   sync.Mutex
+			next []dateFolder
+		)
+		g, gctx := r.group(ctx)
+		for _, f := range frontier {
+			if f.level == levelDay {
+				days = append(days, f.prefix)
+				continue
+			}
+			if !walk.lists(f) {
+				days = append(days, walk.days(f)...)
+				continue
+			}
 			g.Go(func() error {
-				prefix := DayPrefix(l.Prefix, f.org, f.account, f.region, d)
-				ls, err := r.list(gctx, prefix)
+				ls, err := r.list(gctx, f.prefix)
 				if err != nil {
 					return err
 				}
 				mu.Lock()
 				defer mu.Unlock()
-				stats.Objects += len(ls.Objects)
-				for _, o := range ls.Objects {
-					k, err := ParseKey(o.Key)
-					if err != nil {
-						stats.SkippedKeys++
-						r.log.Debug("skipped key", "key", o.Key, "reason", err)
-						continue
-					}
-					if !k.Time.Before(from) && k.Time.Before(to) {
-						out = append(out, Candidate{Object: o, Key: k})
+				for _, p := range ls.Prefixes {
+					if c, ok := walk.child(f, p); ok {
+						next = append(next, c)
 					}
 				}
 				return nil
 			})
 		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		frontier = next
 	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("list days: %w", err)
-	}
-	slices.SortFunc(out, func(a, b Candidate) int { return strings.Compare(a.Object.Key, b.Object.Key) })
-	r.log.Debug("listed range", "source", l.Source.String(), "from", from, "to", to,
-		"trails", len(trails), "folders", len(folders), "days", len(days), "list_calls", r.calls.Load(),
-		"objects", stats.Objects, "skipped_keys", stats.SkippedKeys, "candidates", len(out))
-	return out, nil
+	return days, nil
 }
 
 // trails finds the account folders to read.
@@ -240,8 +312,7 @@ func (r *listRun) trails(ctx context.Context) ([]trail, error) {
 		out = append(out, trail{account: a})
 	}
 	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cmp.Or(l.Concurrency, DefaultListConcurrency))
+	g, gctx := r.group(ctx)
 	for _, o := range orgs {
 		g.Go(func() error {
 			ls, err := r.list(gctx, root+o+"/")
@@ -262,17 +333,6 @@ func (r *listRun) trails(ctx context.Context) ([]trail, error) {
 		return nil, fmt.Errorf("list organization accounts: %w", err)
 	}
 	return out, nil
-}
-
-// daysOverlapping returns the UTC midnights of the days that overlap
-// [from, to); from is before to.
-func daysOverlapping(from, to time.Time) []time.Time {
-	y, m, d := from.Date()
-	var days []time.Time
-	for day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC); day.Before(to); day = day.AddDate(0, 0, 1) {
-		days = append(days, day)
-	}
-	return days
 }
 
 // lastElem returns the last element of a common prefix ("a/b/c/" → "c").

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -251,7 +254,7 @@ func TestLister_ListRange(t *testing.T) {
 			if tt.lister != "" {
 				l.Prefix = tt.lister
 			}
-			got, err := l.ListRange(context.Background(), tt.from, tt.to)
+			got, st, err := l.ListRange(context.Background(), tt.from, tt.to)
 			if err != nil {
 				t.Fatalf("ListRange: %v", err)
 			}
@@ -275,7 +278,6 @@ func TestLister_ListRange(t *testing.T) {
 			if !slices.Equal(keys, want) {
 				t.Errorf("ListRange keys\n got %q\nwant %q", keys, want)
 			}
-			st := l.Stats()
 			if st.ListCalls != tt.wantCalls || len(src.calls()) != tt.wantCalls {
 				t.Errorf("list calls: stats %d, source saw %d, want %d: %q", st.ListCalls, len(src.calls()), tt.wantCalls, src.calls())
 			}
@@ -301,7 +303,7 @@ func TestLister_ListRange_listsOnlyTheNeededFolders(t *testing.T) {
 	tree := newListerTree()
 	src := &recordingSource{Source: newFileSource(t, tree.write(t, "p/"))}
 	l := &etl.Lister{Source: src, Prefix: "p"}
-	if _, err := l.ListRange(context.Background(), utc(2023, 7, 10, 5, 0), utc(2023, 7, 10, 6, 0)); err != nil {
+	if _, _, err := l.ListRange(context.Background(), utc(2023, 7, 10, 5, 0), utc(2023, 7, 10, 6, 0)); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -338,14 +340,14 @@ func TestLister_ListRange_costIndependentOfHistory(t *testing.T) {
 			}
 		}
 		l := &etl.Lister{Source: newFileSource(t, writeFiles(t, files))}
-		got, err := l.ListRange(context.Background(), last, last.AddDate(0, 0, 1))
+		got, st, err := l.ListRange(context.Background(), last, last.AddDate(0, 0, 1))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 2 {
 			t.Errorf("history %d days: %d candidates, want 2", history, len(got))
 		}
-		calls[history] = l.Stats().ListCalls
+		calls[history] = st.ListCalls
 	}
 	if calls[1] != calls[90] || calls[1] != 5 { // root + 2 × regions + 2 × day
 		t.Errorf("list calls: %d with 1 day of history, %d with 90; want 5 for both", calls[1], calls[90])
@@ -362,7 +364,7 @@ func TestLister_ListRange_lateFile(t *testing.T) {
 	root := writeFiles(t, map[string][]byte{on.key(""): []byte("{}")})
 	l := &etl.Lister{Source: newFileSource(t, root)}
 	from, to := utc(2023, 7, 1, 0, 0), utc(2023, 7, 3, 0, 0)
-	first, err := l.ListRange(context.Background(), from, to)
+	first, _, err := l.ListRange(context.Background(), from, to)
 	if err != nil || len(first) != 1 {
 		t.Fatalf("first listing: %d candidates, %v; want 1", len(first), err)
 	}
@@ -373,7 +375,7 @@ func TestLister_ListRange_lateFile(t *testing.T) {
 	if err := os.Chtimes(p, time.Now(), time.Now().Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	second, err := l.ListRange(context.Background(), from, to)
+	second, _, err := l.ListRange(context.Background(), from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +397,7 @@ func TestLister_ListRange_errors(t *testing.T) {
 		t.Run(fail, func(t *testing.T) {
 			t.Parallel()
 			l := &etl.Lister{Source: &recordingSource{Source: newFileSource(t, root), failPrefix: fail}}
-			got, err := l.ListRange(context.Background(), utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0))
+			got, _, err := l.ListRange(context.Background(), utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0))
 			if !errors.Is(err, errListFailed) || got != nil {
 				t.Fatalf("ListRange = %d candidates, %v; want the source's error", len(got), err)
 			}
@@ -409,7 +411,7 @@ func TestLister_ListRange_errors(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		l := &etl.Lister{Source: newFileSource(t, root)}
-		if _, err := l.ListRange(ctx, utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0)); !errors.Is(err, context.Canceled) {
+		if _, _, err := l.ListRange(ctx, utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0)); !errors.Is(err, context.Canceled) {
 			t.Errorf("ListRange with a cancelled context: %v, want context.Canceled", err)
 		}
 	})
@@ -418,13 +420,13 @@ func TestLister_ListRange_errors(t *testing.T) {
 		{Source: newFileSource(t, root), Regions: []string{"us-east-1", ""}},
 		{Source: newFileSource(t, root), Regions: []string{"a/b"}},
 	} {
-		if _, err := l.ListRange(context.Background(), utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0)); err == nil {
+		if _, _, err := l.ListRange(context.Background(), utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0)); err == nil {
 			t.Errorf("ListRange with accounts %q and regions %q succeeded, want an error", l.Accounts, l.Regions)
 		}
 	}
 	t.Run("no source", func(t *testing.T) {
 		t.Parallel()
-		if _, err := (&etl.Lister{}).ListRange(context.Background(), utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0)); err == nil {
+		if _, _, err := (&etl.Lister{}).ListRange(context.Background(), utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0)); err == nil {
 			t.Error("ListRange without a source succeeded")
 		}
 	})
@@ -433,12 +435,12 @@ func TestLister_ListRange_errors(t *testing.T) {
 func TestLister_ListRange_invictus(t *testing.T) {
 	t.Parallel()
 	l := &etl.Lister{Source: newFileSource(t, "../testdata/cloudtrail/invictus")}
-	got, err := l.ListRange(context.Background(), utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0))
+	got, st, err := l.ListRange(context.Background(), utc(2023, 7, 10, 0, 0), utc(2023, 7, 11, 0, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 55 || l.Stats().ListCalls != 3 || l.Stats().SkippedKeys != 0 {
-		t.Errorf("invictus: %d candidates, stats %+v; want 55 candidates in 3 LIST calls", len(got), l.Stats())
+	if len(got) != 55 || st.ListCalls != 3 || st.SkippedKeys != 0 {
+		t.Errorf("invictus: %d candidates, stats %+v; want 55 candidates in 3 LIST calls", len(got), st)
 	}
 	for _, c := range got {
 		if c.Key.Account != "218007301253" || c.Key.Region != "us-east-1" || c.Key.Time.Equal(c.Key.Day) {
@@ -446,11 +448,228 @@ func TestLister_ListRange_invictus(t *testing.T) {
 		}
 	}
 	// The window 12:00–12:10 holds the files named 12:00 and 12:05.
-	got, err = l.ListRange(context.Background(), utc(2023, 7, 10, 12, 0), utc(2023, 7, 10, 12, 10))
+	got, _, err = l.ListRange(context.Background(), utc(2023, 7, 10, 12, 0), utc(2023, 7, 10, 12, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 10 {
 		t.Errorf("12:00–12:10: %d candidates, want 10", len(got))
+	}
+}
+
+// memSource is an in-memory Source holding empty objects under the given
+// keys, for listings of trees too large to write to disk.
+type memSource struct {
+	keys  []string // sorted
+	calls atomic.Int64
+}
+
+func newMemSource(keys []string) *memSource {
+	k := slices.Clone(keys)
+	slices.Sort(k)
+	return &memSource{keys: slices.Compact(k)}
+}
+
+func (s *memSource) List(ctx context.Context, prefix, delimiter string) (etl.Listing, error) {
+	s.calls.Add(1)
+	if err := ctx.Err(); err != nil {
+		return etl.Listing{}, err
+	}
+	var out etl.Listing
+	i, _ := slices.BinarySearch(s.keys, prefix)
+	for ; i < len(s.keys) && strings.HasPrefix(s.keys[i], prefix); i++ {
+		rest := s.keys[i][len(prefix):]
+		if j := strings.Index(rest, delimiter); delimiter != "" && j >= 0 {
+			p := prefix + rest[:j+1]
+			if n := len(out.Prefixes); n == 0 || out.Prefixes[n-1] != p {
+				out.Prefixes = append(out.Prefixes, p)
+			}
+			continue
+		}
+		out.Objects = append(out.Objects, etl.Object{Key: s.keys[i], Size: 2, ETag: "e"})
+	}
+	return out, nil
+}
+
+func (s *memSource) Open(context.Context, string) (io.ReadCloser, error) { return nil, os.ErrNotExist }
+func (s *memSource) String() string                                     { return "mem" }
+
+// bruteForce returns the log keys of keys whose key time is in [from, to),
+// sorted: what ListRange must find.
+func bruteForce(keys []string, from, to time.Time) []string {
+	var out []string
+	for _, k := range keys {
+		pk, err := etl.ParseKey(k)
+		if err == nil && !pk.Time.Before(from) && pk.Time.Before(to) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// denseDays returns one log key a day from first to last inclusive for
+// each account and region.
+func denseDays(accounts, regions []string, first, last time.Time) []string {
+	var keys []string
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		for _, a := range accounts {
+			for _, r := range regions {
+				keys = append(keys, logObj{account: a, region: r, at: d.Add(13 * time.Hour)}.key(""))
+			}
+		}
+	}
+	return keys
+}
+
+// TestLister_ListRange_longRangeOverFewDays is the case of the issue: a
+// window of 100,000 hours (eleven years) over a folder of 500 objects in 3
+// day folders. Listing every day of the window made 4,168 LIST calls for
+// the one region; walking the date folders that exist makes eight.
+func TestLister_ListRange_longRangeOverFewDays(t *testing.T) {
+	t.Parallel()
+	files := map[string][]byte{}
+	for i := range 500 {
+		day := []time.Time{utc(2026, 11, 28, 0, 0), utc(2026, 11, 30, 0, 0), utc(2026, 12, 1, 0, 0)}[i%3]
+		o := logObj{account: acctA, region: "eu-west-1", at: day.Add(time.Duration(i) * time.Minute)}
+		files[o.key("")] = []byte("{}")
+	}
+	src := &recordingSource{Source: newFileSource(t, writeFiles(t, files))}
+	l := &etl.Lister{Source: src}
+	to := utc(2026, 12, 2, 8, 0)
+	got, st, err := l.ListRange(context.Background(), to.Add(-100000*time.Hour), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 500 {
+		t.Errorf("%d candidates, want 500", len(got))
+	}
+	want := []string{
+		"AWSLogs/ /",
+		"AWSLogs/" + acctA + "/CloudTrail/ /",
+		"AWSLogs/" + acctA + "/CloudTrail/eu-west-1/ /",
+		"AWSLogs/" + acctA + "/CloudTrail/eu-west-1/2026/ /",
+		"AWSLogs/" + acctA + "/CloudTrail/eu-west-1/2026/11/ /",
+		"AWSLogs/" + acctA + "/CloudTrail/eu-west-1/2026/11/28/ /",
+		"AWSLogs/" + acctA + "/CloudTrail/eu-west-1/2026/11/30/ /",
+		// December has only 2 days in the window: its day folders are
+		// listed directly, the one that does not exist too.
+		"AWSLogs/" + acctA + "/CloudTrail/eu-west-1/2026/12/01/ /",
+		"AWSLogs/" + acctA + "/CloudTrail/eu-west-1/2026/12/02/ /",
+	}
+	slices.Sort(want)
+	if calls := src.calls(); !slices.Equal(calls, want) || st.ListCalls != len(want) {
+		t.Errorf("%d LIST calls (stats %d):\n got %q\nwant %q", len(calls), st.ListCalls, calls, want)
+	}
+	if st.DayFolders != 4 {
+		t.Errorf("%d day folders listed, want 4", st.DayFolders)
+	}
+}
+
+// TestLister_ListRange_shortRangesListDaysDirectly checks that a range of
+// up to nine days lists its day folders and nothing above them, as the
+// steady-state run of a 48-hour look-back always did.
+func TestLister_ListRange_shortRangesListDaysDirectly(t *testing.T) {
+	t.Parallel()
+	keys := denseDays([]string{acctA}, []string{"us-east-1"}, utc(2023, 12, 1, 0, 0), utc(2024, 2, 10, 0, 0))
+	for days := 1; days <= 9; days++ {
+		for _, from := range []time.Time{utc(2023, 12, 30, 7, 0), utc(2024, 1, 10, 0, 0), utc(2024, 1, 31, 23, 0)} {
+			to := from.AddDate(0, 0, days-1).Add(30 * time.Minute)
+			src := newMemSource(keys)
+			_, st, err := (&etl.Lister{Source: src}).ListRange(context.Background(), from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantDays := int(midnightAfter(to).Sub(midnightOf(from)) / (24 * time.Hour))
+			if st.ListCalls != 2+wantDays || st.DayFolders != wantDays {
+				t.Errorf("[%v, %v): %d LIST calls, %d day folders; want 2 + %d day folders", from, to, st.ListCalls, st.DayFolders, wantDays)
+			}
+		}
+	}
+}
+
+func midnightOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+
+func midnightAfter(t time.Time) time.Time {
+	m := midnightOf(t)
+	if m.Before(t) {
+		m = m.AddDate(0, 0, 1)
+	}
+	return m
+}
+
+// TestLister_ListRange_walkCostBounds lists many ranges over a bucket with
+// a folder for every day (the worst case of the walk) and over one with a
+// few days of logs: the walk finds exactly the keys of the range, costs at
+// most a tenth more than listing every day when every day exists, and far
+// less when few do.
+func TestLister_ListRange_walkCostBounds(t *testing.T) {
+	t.Parallel()
+	regions := []string{"eu-west-1", "us-east-1"}
+	dense := denseDays([]string{acctA}, regions, utc(2021, 11, 20, 0, 0), utc(2024, 2, 10, 0, 0))
+	sparse := denseDays([]string{acctA}, regions, utc(2023, 6, 29, 0, 0), utc(2023, 7, 1, 0, 0))
+	rng := rand.New(rand.NewPCG(1, 2))
+	base := utc(2021, 10, 1, 0, 0)
+	for i := range 300 {
+		from := base.Add(time.Duration(rng.Int64N(int64(900 * 24 * time.Hour)))).Truncate(time.Hour)
+		length := time.Duration(rng.Int64N(int64(700*24*time.Hour))) + time.Hour
+		if i%3 == 0 {
+			length = time.Duration(rng.Int64N(int64(40*24*time.Hour))) + time.Hour
+		}
+		to := from.Add(length)
+		days := int(midnightAfter(to).Sub(midnightOf(from)) / (24 * time.Hour))
+		for _, tree := range []struct {
+			name string
+			keys []string
+		}{{"dense", dense}, {"sparse", sparse}} {
+			src := newMemSource(tree.keys)
+			got, st, err := (&etl.Lister{Source: src}).ListRange(context.Background(), from, to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, c := range got {
+				keys = append(keys, c.Object.Key)
+			}
+			if want := bruteForce(tree.keys, from, to); !slices.Equal(keys, want) {
+				t.Fatalf("%s [%v, %v): %d keys, want %d", tree.name, from, to, len(keys), len(want))
+			}
+			perRegion := (st.ListCalls - 2) / len(regions) // root and the account's regions
+			if tree.name == "dense" && perRegion*10 > days*11 {
+				t.Errorf("dense [%v, %v): %d LIST calls per region for %d days, more than a tenth above", from, to, perRegion, days)
+			}
+			if days < 10 && perRegion != days {
+				t.Errorf("%s [%v, %v): %d LIST calls per region for %d days, want one a day", tree.name, from, to, perRegion, days)
+			}
+			if tree.name == "sparse" && days >= 60 && perRegion > 12 {
+				t.Errorf("sparse [%v, %v): %d LIST calls per region for 3 days of logs in %d days", from, to, perRegion, days)
+			}
+		}
+	}
+}
+
+// TestLister_ListRange_oddDateFolders checks that folders CloudTrail does
+// not write (a year of other than four digits, month 13, February 30, a
+// file in a year folder) are not followed, as ParseKey refuses their keys.
+func TestLister_ListRange_oddDateFolders(t *testing.T) {
+	t.Parallel()
+	good := logObj{account: acctA, region: "us-east-1", at: utc(2023, 2, 28, 10, 0)}
+	region := "AWSLogs/" + acctA + "/CloudTrail/us-east-1/"
+	keys := []string{
+		good.key(""),
+		region + "023/02/27/" + acctA + "_CloudTrail_us-east-1_20230227T1000Z_a.json.gz",
+		region + "2023/13/01/" + acctA + "_CloudTrail_us-east-1_20230227T1000Z_b.json.gz",
+		region + "2023/02/30/" + acctA + "_CloudTrail_us-east-1_20230230T1000Z_c.json.gz",
+		region + "2023/2/27/" + acctA + "_CloudTrail_us-east-1_20230227T1000Z_d.json.gz",
+		region + "2023/x.json.gz",
+		region + "notes/2023/02/27/" + acctA + "_CloudTrail_us-east-1_20230227T1000Z_e.json.gz",
+	}
+	src := newMemSource(keys)
+	got, _, err := (&etl.Lister{Source: src}).ListRange(context.Background(), utc(2020, 1, 1, 0, 0), utc(2024, 1, 1, 0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Object.Key != good.key("") {
+		t.Errorf("candidates %+v, want only %s", got, good.key(""))
 	}
 }

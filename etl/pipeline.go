@@ -18,19 +18,11 @@ import (
 
 	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/rules"
-	"github.com/fullstop-audit/fullstop/store"
 )
 
 // Evaluator runs the rules over a set of event batches.
 type Evaluator interface {
 	Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, error)
-}
-
-// Ledger is the part of the store the pipeline writes to.
-type Ledger interface {
-	LedgerStates(ctx context.Context, keys []string) (map[string]store.ObjectState, error)
-	ViolationCommitGroup(ctx context.Context, objs []store.ObjectDone, vs []rules.Violation) (store.GroupResult, error)
-	LedgerMarkFailed(ctx context.Context, f store.ObjectFailed, maxAttempts int) (quarantined bool, err error)
 }
 
 // Defaults of Config.
@@ -138,7 +130,7 @@ func New(cfg Config) (*Pipeline, error) {
 // processed is what a worker hands to the committer for one object.
 type processed struct {
 	cand       Candidate
-	done       store.ObjectDone
+	done       ObjectDone
 	violations []rules.Violation
 	bytes      int64
 	err        error // the object failed as a whole
@@ -152,8 +144,8 @@ func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error)
 	res := &Result{}
 	defer func() { res.Duration = time.Since(start) }()
 
-	cands, err := p.cfg.Lister.ListRange(ctx, from, to)
-	res.ListCalls = p.cfg.Lister.Stats().ListCalls
+	cands, stats, err := p.cfg.Lister.ListRange(ctx, from, to)
+	res.ListCalls = stats.ListCalls
 	if err != nil {
 		return res, fmt.Errorf("list %s: %w", p.cfg.Lister.Source, err)
 	}
@@ -162,8 +154,8 @@ func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error)
 	if err != nil {
 		return res, err
 	}
-	p.log.Info("batch listed", "listed", res.Listed, "new", len(todo), "already_done", res.AlreadyDone,
-		"quarantined", res.Quarantined, "list_calls", res.ListCalls)
+	p.log.Info("batch listed", logListed, res.Listed, logNew, len(todo), logAlreadyDone, res.AlreadyDone,
+		logQuarantined, res.Quarantined, logListCalls, res.ListCalls)
 	if len(todo) == 0 {
 		return res, nil
 	}
@@ -254,10 +246,10 @@ func (p *Pipeline) filter(ctx context.Context, cands []Candidate, res *Result) (
 		st, ok := states[c.Object.Key]
 		switch {
 		case !ok || p.cfg.Reprocess:
-		case st.Status == store.StatusDone:
+		case st.Status == StatusDone:
 			res.AlreadyDone++
 			continue
-		case st.Status == store.StatusQuarantined:
+		case st.Status == StatusQuarantined:
 			res.Quarantined++
 			continue
 		}
@@ -405,7 +397,7 @@ func (p *Pipeline) fetch(ctx context.Context, c Candidate) fetchedObject {
 func (p *Pipeline) read(inf *Inflater, dec *event.Decoder, f fetchedObject) (processed, *event.Result) {
 	c := f.cand
 	pr := processed{cand: c}
-	pr.done = store.ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: f.started, Reprocess: p.cfg.Reprocess}
+	pr.done = ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: f.started, Reprocess: p.cfg.Reprocess}
 	if f.err != nil {
 		pr.err = f.err
 		return pr, nil
@@ -437,7 +429,7 @@ func (p *Pipeline) read(inf *Inflater, dec *event.Decoder, f fetchedObject) (pro
 // one transaction; failed objects are recorded one by one.
 func (p *Pipeline) commit(ctx context.Context, in <-chan processed, total int, res *Result) error {
 	var (
-		objs     []store.ObjectDone
+		objs     []ObjectDone
 		vs       []rules.Violation
 		events   int64
 		finished int
@@ -458,7 +450,7 @@ func (p *Pipeline) commit(ctx context.Context, in <-chan processed, total int, r
 		res.SeenAgain += gr.SeenAgain
 		res.Events += events
 		finished += len(objs)
-		p.log.Debug("group committed", "objects", len(objs), "violations", len(vs), "new", gr.New)
+		p.log.Debug("group committed", logObjects, len(objs), logViolations, len(vs), logNew, gr.New)
 		objs, vs, events = objs[:0], vs[:0], 0
 		p.progress(finished, total, res)
 		return nil
@@ -478,7 +470,7 @@ func (p *Pipeline) commit(ctx context.Context, in <-chan processed, total int, r
 		res.SkippedRecords += int64(pr.done.Skipped)
 		res.Bytes += pr.bytes
 		if pr.done.Skipped > 0 {
-			p.log.Warn("records skipped", "key", pr.done.Key, "skipped", pr.done.Skipped, "first_reason", pr.done.SkipReasons[0])
+			p.log.Warn("records skipped", logKey, pr.done.Key, logSkipped, pr.done.Skipped, logFirstReason, pr.done.SkipReasons[0])
 		}
 		if len(objs) >= p.cfg.GroupSize {
 			if err := flush(); err != nil {
@@ -492,14 +484,14 @@ func (p *Pipeline) commit(ctx context.Context, in <-chan processed, total int, r
 func (p *Pipeline) fail(ctx context.Context, pr processed, res *Result) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	f := store.ObjectFailed{Key: pr.cand.Object.Key, ETag: pr.cand.Object.ETag, Size: pr.cand.Object.Size,
+	f := ObjectFailed{Key: pr.cand.Object.Key, ETag: pr.cand.Object.ETag, Size: pr.cand.Object.Size,
 		Reason: pr.err.Error(), StartedAt: pr.done.StartedAt, FinishedAt: time.Now()}
 	q, err := p.cfg.Ledger.LedgerMarkFailed(wctx, f, p.cfg.MaxAttempts)
 	if err != nil {
 		return fmt.Errorf("record failed object %q: %w", f.Key, err)
 	}
 	res.Failed = append(res.Failed, FailedObject{Key: f.Key, Reason: f.Reason, Quarantined: q})
-	p.log.Error("object failed", "key", f.Key, "reason", f.Reason, "quarantined", q)
+	p.log.Error("object failed", logKey, f.Key, logReason, f.Reason, logQuarantined, q)
 	return nil
 }
 

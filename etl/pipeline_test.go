@@ -1,3 +1,5 @@
+//go:build duckdb_arrow
+
 package etl_test
 
 import (
@@ -20,10 +22,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fullstop-audit/fullstop/etl"
+	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/etl/file"
 	"github.com/fullstop-audit/fullstop/etl/s3"
 	"github.com/fullstop-audit/fullstop/etl/s3/s3test"
 	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/store"
 	"github.com/fullstop-audit/fullstop/store/pgtest"
 )
@@ -42,13 +46,13 @@ const invictusRoot = "../testdata/cloudtrail/invictus"
 var (
 	day      = time.Date(2023, 7, 10, 0, 0, 0, 0, time.UTC)
 	nextDay  = day.AddDate(0, 0, 1)
-	testRule = rules.Config{}
+	testRule = duckdb.Config{Schema: event.Schema}
 )
 
 // env is one pipeline over a source into its own database.
 type env struct {
 	st     *store.Store
-	engine *rules.Engine
+	engine *duckdb.Engine
 	src    etl.Source
 	prefix string
 }
@@ -64,7 +68,7 @@ func newEnv(t *testing.T, src etl.Source, prefix string) *env {
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eng, err := rules.New(ctx, testRule)
+	eng, err := duckdb.New(ctx, testRule)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,20 +124,16 @@ func (e *env) violations(t *testing.T) []violationRow {
 	return out
 }
 
+// ledger returns the status of every object in the ledger.
 func (e *env) ledger(t *testing.T) map[string]string {
 	t.Helper()
-	rows, err := e.st.Pool().Query(context.Background(), `SELECT object_key, status FROM fullstop_data.ledger`)
+	rows, err := e.st.LedgerList(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
 	out := map[string]string{}
-	for rows.Next() {
-		var k, s string
-		if err := rows.Scan(&k, &s); err != nil {
-			t.Fatal(err)
-		}
-		out[k] = s
+	for _, r := range rows {
+		out[r.Key] = r.Status
 	}
 	return out
 }
@@ -293,10 +293,10 @@ type crashingLedger struct {
 
 var errCrash = errors.New("simulated crash")
 
-func (c *crashingLedger) ViolationCommitGroup(ctx context.Context, objs []store.ObjectDone, vs []rules.Violation) (store.GroupResult, error) {
+func (c *crashingLedger) ViolationCommitGroup(ctx context.Context, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
 	c.calls++
 	if c.calls == c.n && !c.after {
-		return store.GroupResult{}, errCrash
+		return etl.GroupResult{}, errCrash
 	}
 	r, err := c.Store.ViolationCommitGroup(ctx, objs, vs)
 	if c.calls == c.n && c.after {
@@ -385,7 +385,7 @@ func TestPipeline_LateFileIsPickedUp(t *testing.T) {
 	if second.New != 2 { // WRONG_REGION and LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION
 		t.Fatalf("late file: %d new violations, want 2", second.New)
 	}
-	if e.ledger(t)[late] != store.StatusDone {
+	if e.ledger(t)[late] != etl.StatusDone {
 		t.Fatalf("late file not in the ledger as done")
 	}
 }
@@ -488,14 +488,12 @@ func TestPipeline_BadInput(t *testing.T) {
 	if res.SkippedRecords != 3 {
 		t.Fatalf("skipped records: %d, want 3", res.SkippedRecords)
 	}
-	var skipped int
-	var reasons string
-	if err := e.st.Pool().QueryRow(context.Background(),
-		`SELECT skipped_records, coalesce(skip_reasons, '') FROM fullstop_data.ledger WHERE object_key = $1`, mixed).Scan(&skipped, &reasons); err != nil {
+	row, err := e.st.LedgerGet(context.Background(), mixed)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if skipped != 3 || !strings.Contains(reasons, "eventTime") || !strings.Contains(reasons, "eventID") {
-		t.Fatalf("ledger of the mixed object: skipped %d, reasons %q", skipped, reasons)
+	if row.SkippedRecords == nil || *row.SkippedRecords != 3 || !strings.Contains(row.SkipReasons, "eventTime") || !strings.Contains(row.SkipReasons, "eventID") {
+		t.Fatalf("ledger of the mixed object: skipped %v, reasons %q", row.SkippedRecords, row.SkipReasons)
 	}
 	// The good objects' violations are complete: those of a clean run plus
 	// the mixed object's two good records (two violations each).
@@ -520,7 +518,7 @@ func TestPipeline_BadInput(t *testing.T) {
 	}
 	led := e.ledger(t)
 	for _, k := range badKeys {
-		if led[k] != store.StatusQuarantined {
+		if led[k] != etl.StatusQuarantined {
 			t.Fatalf("%s: status %q, want quarantined", k, led[k])
 		}
 	}

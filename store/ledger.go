@@ -10,13 +10,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-)
 
-// The states of a ledger row.
-const (
-	StatusDone        = "done"        // all events evaluated, violations stored
-	StatusFailed      = "failed"      // the last attempt failed; it will be retried
-	StatusQuarantined = "quarantined" // failed too often; not retried until reset
+	"github.com/fullstop-audit/fullstop/etl"
 )
 
 const (
@@ -31,41 +26,26 @@ var (
 	ledgerDoneSQL string
 	//go:embed query/ledger_failed.sql
 	ledgerFailedSQL string
+	//go:embed query/ledger_states.sql
+	ledgerStatesSQL string
+	//go:embed query/ledger_list.sql
+	ledgerListSQL string
+	//go:embed query/ledger_get.sql
+	ledgerGetSQL string
 )
-
-// ObjectState is what the ledger knows about one log object.
-type ObjectState struct {
-	Key      string
-	ETag     string
-	Size     int64
-	Status   string // StatusDone, StatusFailed or StatusQuarantined
-	Attempts int    // attempts on this version (ETag) of the object
-}
-
-// ObjectFailed is a log object whose processing failed.
-type ObjectFailed struct {
-	Key        string
-	ETag       string
-	Size       int64
-	Reason     string // why it failed
-	StartedAt  time.Time
-	FinishedAt time.Time
-}
 
 // LedgerStates returns the ledger rows of the given object keys; keys not in
 // the ledger are absent from the map.
-func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]ObjectState, error) {
-	states := make(map[string]ObjectState)
+func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]etl.ObjectState, error) {
+	states := make(map[string]etl.ObjectState)
 	if len(keys) == 0 {
 		return states, nil
 	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT object_key, coalesce(etag, ''), coalesce(size, 0), status, attempts
-		FROM fullstop_data.ledger WHERE object_key = ANY($1)`, keys)
+	rows, err := s.pool.Query(ctx, ledgerStatesSQL, keys)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}
-	var st ObjectState
+	var st etl.ObjectState
 	_, err = pgx.ForEachRow(rows, []any{&st.Key, &st.ETag, &st.Size, &st.Status, &st.Attempts}, func() error {
 		states[st.Key] = st
 		return nil
@@ -79,7 +59,7 @@ func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]Obj
 // ledgerDone marks the objects done inside tx and returns the keys it
 // marked: an object another batch marked done meanwhile is left out, unless
 // it is to be reprocessed.
-func ledgerDone(ctx context.Context, tx pgx.Tx, objs []ObjectDone) (map[string]bool, error) {
+func ledgerDone(ctx context.Context, tx pgx.Tx, objs []etl.ObjectDone) (map[string]bool, error) {
 	owned := make(map[string]bool, len(objs))
 	if len(objs) == 0 {
 		return owned, nil
@@ -111,7 +91,7 @@ func ledgerDone(ctx context.Context, tx pgx.Tx, objs []ObjectDone) (map[string]b
 // LedgerMarkFailed records a failed attempt on an object. When its attempts
 // on the same version (ETag) reach maxAttempts, the object is quarantined
 // and quarantined is true. A new ETag starts the count again.
-func (s *Store) LedgerMarkFailed(ctx context.Context, f ObjectFailed, maxAttempts int) (quarantined bool, err error) {
+func (s *Store) LedgerMarkFailed(ctx context.Context, f etl.ObjectFailed, maxAttempts int) (quarantined bool, err error) {
 	if maxAttempts < 1 {
 		return false, fmt.Errorf("mark object %q failed: max attempts %d, want at least 1", f.Key, maxAttempts)
 	}
@@ -125,7 +105,7 @@ func (s *Store) LedgerMarkFailed(ctx context.Context, f ObjectFailed, maxAttempt
 	if err != nil {
 		return false, fmt.Errorf("mark object %q failed: %w", f.Key, err)
 	}
-	return status == StatusQuarantined, nil
+	return status == etl.StatusQuarantined, nil
 }
 
 // skipReasons joins the first reasons, one a line.

@@ -51,12 +51,12 @@ func (s *Store) Migrate(ctx context.Context) (err error) {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	for _, r := range results {
-		s.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
+		s.log.Info("migration applied", logVersion, r.Source.Version, logFile, r.Source.Path, logDuration, r.Duration)
 	}
 	current, err := p.GetDBVersion(ctx)
 	if err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	s.log.Debug("database schema up to date", "version", current)
+	s.log.Debug("database schema up to date", logVersion, current)
 	return nil
 }

@@ -1,9 +1,10 @@
 // Package store is fullstop's PostgreSQL access: the schema migrations, the
 // violations and the ledger of processed CloudTrail objects.
 //
-// The batch pipeline writes through ViolationCommitGroup: the violations
-// found in a group of objects and the ledger rows marking those objects
-// done commit in one transaction, so an object is either fully recorded or
+// Store implements etl.Ledger, the interface the batch pipeline declares
+// in its own types. The pipeline writes through ViolationCommitGroup: the
+// violations found in a group of objects and the ledger rows marking those
+// objects done commit in one transaction, so an object is either fully recorded or
 // not at all. A violation is identified by (account, region, event id,
 // type, instance id); a re-detection never creates a second row and never
 // touches its resolution, it moves last_seen and counts seen_count up.
@@ -11,11 +12,20 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/fullstop-audit/fullstop/etl"
 )
+
+var _ etl.Ledger = (*Store)(nil)
+
+// ErrNotFound is wrapped by the errors of methods that read one row when
+// there is no such row (pgx.ErrNoRows never leaves the package).
+var ErrNotFound = errors.New("not found")
 
 // auditUser is written to created_by and last_modified_by by background
 // work, as in the reference.
@@ -55,9 +65,4 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 // Close closes all connections.
 func (s *Store) Close() {
 	s.pool.Close()
-}
-
-// Pool returns the underlying connection pool.
-func (s *Store) Pool() *pgxpool.Pool {
-	return s.pool
 }

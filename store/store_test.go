@@ -38,7 +38,7 @@ func open(t *testing.T, url string) *Store {
 // exec runs one statement on the store's database.
 func exec(t *testing.T, st *Store, sql string, args ...any) {
 	t.Helper()
-	if _, err := st.Pool().Exec(context.Background(), sql, args...); err != nil {
+	if _, err := st.pool.Exec(context.Background(), sql, args...); err != nil {
 		t.Fatalf("exec %q: %v", sql, err)
 	}
 }
@@ -89,7 +89,7 @@ func TestStore_Migrate(t *testing.T) {
 	}
 
 	var applied, versions int
-	err := stores[0].Pool().QueryRow(ctx,
+	err := stores[0].pool.QueryRow(ctx,
 		`SELECT count(*), count(DISTINCT version_id) FROM `+migrations.VersionTable+` WHERE version_id > 0`).
 		Scan(&applied, &versions)
 	if err != nil {

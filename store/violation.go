@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/fullstop-audit/fullstop/etl"
 	"github.com/fullstop-audit/fullstop/rules"
 )
 
@@ -38,29 +39,6 @@ var violationInColumns = []string{
 // writer.
 const commitTries = 3
 
-// ObjectDone is a log object whose events were all evaluated.
-type ObjectDone struct {
-	Key         string
-	ETag        string
-	Size        int64
-	Events      int      // records read
-	Skipped     int      // records skipped as malformed
-	SkipReasons []string // why records were skipped; the first maxSkipReasons are kept
-	Violations  int      // violations found in the object
-	StartedAt   time.Time
-	FinishedAt  time.Time
-	// Reprocess writes the object's violations even when the ledger holds
-	// it as done. Otherwise an object a concurrent batch committed first is
-	// skipped with its violations, so no detection is counted twice.
-	Reprocess bool
-}
-
-// GroupResult counts what ViolationCommitGroup did to the violations table.
-type GroupResult struct {
-	New       int // violations inserted
-	SeenAgain int // violations that existed already and were marked seen again
-}
-
 // ViolationCommitGroup writes the violations of a group of objects and marks
 // the objects done, in one transaction.
 //
@@ -71,25 +49,25 @@ type GroupResult struct {
 // created with the reference's defaults. An empty InstanceID, Username,
 // MetaInfo or Rule is stored as NULL, a zero EventTime as NULL; NUL bytes and
 // invalid UTF-8, which PostgreSQL text cannot hold, become U+FFFD.
-func (s *Store) ViolationCommitGroup(ctx context.Context, objs []ObjectDone, vs []rules.Violation) (GroupResult, error) {
+func (s *Store) ViolationCommitGroup(ctx context.Context, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
 	objs = lastPerKey(objs)
-	var res GroupResult
+	var res etl.GroupResult
 	var err error
 	for try := 1; try <= commitTries; try++ {
 		res, err = s.commitGroup(ctx, objs, vs)
 		if !retryable(err) {
 			break
 		}
-		s.log.Warn("group commit conflicted with another writer, retrying", "try", try, "error", err)
+		s.log.Warn("group commit conflicted with another writer, retrying", logTry, try, logErr, err)
 	}
 	if err != nil {
-		return GroupResult{}, fmt.Errorf("commit group of %d objects, %d violations: %w", len(objs), len(vs), err)
+		return etl.GroupResult{}, fmt.Errorf("commit group of %d objects, %d violations: %w", len(objs), len(vs), err)
 	}
 	return res, nil
 }
 
-func (s *Store) commitGroup(ctx context.Context, objs []ObjectDone, vs []rules.Violation) (GroupResult, error) {
-	var res GroupResult
+func (s *Store) commitGroup(ctx context.Context, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
+	var res etl.GroupResult
 	var created []string
 	skipped := 0
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -130,13 +108,13 @@ func (s *Store) commitGroup(ctx context.Context, objs []ObjectDone, vs []rules.V
 		return nil
 	})
 	if err != nil {
-		return GroupResult{}, err
+		return etl.GroupResult{}, err
 	}
 	if skipped > 0 {
-		s.log.Info("objects committed by a concurrent batch were skipped", "objects", skipped)
+		s.log.Info("objects committed by a concurrent batch were skipped", logObjects, skipped)
 	}
 	for _, id := range created {
-		s.log.Warn("unknown violation type created", "type", id)
+		s.log.Warn("unknown violation type created", logType, id)
 	}
 	return res, nil
 }
@@ -203,17 +181,17 @@ func nullTime(t time.Time) pgtype.Timestamptz {
 
 // lastPerKey keeps the last entry per object key, sorted by key so that
 // concurrent writers lock ledger rows in the same order.
-func lastPerKey(objs []ObjectDone) []ObjectDone {
+func lastPerKey(objs []etl.ObjectDone) []etl.ObjectDone {
 	last := make(map[string]int, len(objs))
 	for i, o := range objs {
 		last[o.Key] = i
 	}
-	out := make([]ObjectDone, 0, len(last))
+	out := make([]etl.ObjectDone, 0, len(last))
 	for i, o := range objs {
 		if last[o.Key] == i {
 			out = append(out, o)
 		}
 	}
-	slices.SortFunc(out, func(a, b ObjectDone) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(out, func(a, b etl.ObjectDone) int { return strings.Compare(a.Key, b.Key) })
 	return out
 }

@@ -2,10 +2,20 @@ package store
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+)
+
+var (
+	//go:embed query/violation_count.sql
+	violationCountSQL string
+	//go:embed query/violation_list.sql
+	violationListSQL string
+	//go:embed query/violation_type_list.sql
+	violationTypeListSQL string
 )
 
 // StoredViolation is a violation row as stored. NULL text reads as "", a
@@ -40,7 +50,7 @@ type ViolationType struct {
 // ViolationCount returns the number of stored violations.
 func (s *Store) ViolationCount(ctx context.Context) (int, error) {
 	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM fullstop_data.violation`).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, violationCountSQL).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count violations: %w", err)
 	}
 	return n, nil
@@ -49,12 +59,7 @@ func (s *Store) ViolationCount(ctx context.Context) (int, error) {
 // ViolationList returns all stored violations ordered by id. It is meant
 // for tests and small databases.
 func (s *Store) ViolationList(ctx context.Context) ([]StoredViolation, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, violation_type_entity_id, coalesce(event_id, ''), coalesce(account_id, ''),
-		       coalesce(region, ''), coalesce(instance_id, ''), coalesce(username, ''),
-		       coalesce(meta_info, ''), coalesce(plugin_fully_qualified_class_name, ''),
-		       coalesce(comment, ''), seen_count, event_time, created, last_seen
-		FROM fullstop_data.violation ORDER BY id`)
+	rows, err := s.pool.Query(ctx, violationListSQL)
 	if err != nil {
 		return nil, fmt.Errorf("list violations: %w", err)
 	}
@@ -80,10 +85,7 @@ func (s *Store) ViolationList(ctx context.Context) ([]StoredViolation, error) {
 
 // ViolationTypes returns all violation types ordered by id.
 func (s *Store) ViolationTypes(ctx context.Context) ([]ViolationType, error) {
-	rows, err := s.pool.Query(ctx, `
-		SELECT id, coalesce(title, ''), coalesce(violation_severity, 0), priority,
-		       coalesce(help_text, ''), is_audit_relevant
-		FROM fullstop_data.violation_type ORDER BY id`)
+	rows, err := s.pool.Query(ctx, violationTypeListSQL)
 	if err != nil {
 		return nil, fmt.Errorf("list violation types: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/fullstop-audit/fullstop/etl"
 	"github.com/fullstop-audit/fullstop/rules"
 )
 
@@ -33,12 +34,12 @@ func violation(event string) rules.Violation {
 }
 
 // object returns a processed object with the given key.
-func object(key string) ObjectDone {
-	return ObjectDone{Key: key, ETag: "etag-" + key, Size: 100, Events: 10, Violations: 1,
+func object(key string) etl.ObjectDone {
+	return etl.ObjectDone{Key: key, ETag: "etag-" + key, Size: 100, Events: 10, Violations: 1,
 		StartedAt: t0, FinishedAt: t0.Add(1500 * time.Millisecond)}
 }
 
-func commit(t *testing.T, st *Store, objs []ObjectDone, vs ...rules.Violation) GroupResult {
+func commit(t *testing.T, st *Store, objs []etl.ObjectDone, vs ...rules.Violation) etl.GroupResult {
 	t.Helper()
 	res, err := st.ViolationCommitGroup(context.Background(), objs, vs)
 	if err != nil {
@@ -66,7 +67,7 @@ func readLedger(t *testing.T, st *Store, key string) (ledgerRow, bool) {
 	t.Helper()
 	var r ledgerRow
 	var found bool
-	err := st.Pool().QueryRow(context.Background(), `
+	err := st.pool.QueryRow(context.Background(), `
 		SELECT true, status, coalesce(etag, '<nil>'), coalesce(size::text, '<nil>'), coalesce(events::text, '<nil>'),
 		       coalesce(skipped_records::text, '<nil>'), coalesce(skip_reasons, '<nil>'),
 		       coalesce(violations::text, '<nil>'), coalesce(error, '<nil>'), attempts::text,
@@ -90,8 +91,8 @@ func TestViolationCommitGroup_firstInsert(t *testing.T) {
 	v2 := violation("e2")
 	v2.InstanceID, v2.Username, v2.MetaInfo, v2.Rule, v2.EventTime = "", "", "", "", time.Time{}
 
-	res := commit(t, st, []ObjectDone{object("a")}, v1, v2)
-	if res != (GroupResult{New: 2}) {
+	res := commit(t, st, []etl.ObjectDone{object("a")}, v1, v2)
+	if res != (etl.GroupResult{New: 2}) {
 		t.Errorf("result = %+v, want 2 new", res)
 	}
 	got := list(t, st)
@@ -107,7 +108,7 @@ func TestViolationCommitGroup_firstInsert(t *testing.T) {
 
 	// Empty strings are NULL, and the audit columns are FULLSTOP's.
 	var nulls, audit int
-	err := st.Pool().QueryRow(context.Background(), `
+	err := st.pool.QueryRow(context.Background(), `
 		SELECT count(*) FILTER (WHERE instance_id IS NULL AND username IS NULL AND meta_info IS NULL
 		                          AND plugin_fully_qualified_class_name IS NULL AND event_time IS NULL),
 		       count(*) FILTER (WHERE created_by = 'FULLSTOP' AND last_modified_by = 'FULLSTOP')
@@ -132,7 +133,7 @@ func TestViolationCommitGroup_reDetection(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := setup(t)
-	commit(t, st, []ObjectDone{object("a")}, violation("e1"), violation("e2"))
+	commit(t, st, []etl.ObjectDone{object("a")}, violation("e1"), violation("e2"))
 
 	// Resolve e1 by hand (and whitelist it), and age both.
 	exec(t, st, `INSERT INTO fullstop_data.rule (id, account_id, reason, expiry_date, created_by)
@@ -142,8 +143,8 @@ func TestViolationCommitGroup_reDetection(t *testing.T) {
 
 	v := violation("e1")
 	v.MetaInfo = `{"changed":true}`
-	res := commit(t, st, []ObjectDone{object("b")}, v, violation("e3"))
-	if res != (GroupResult{New: 1, SeenAgain: 1}) {
+	res := commit(t, st, []etl.ObjectDone{object("b")}, v, violation("e3"))
+	if res != (etl.GroupResult{New: 1, SeenAgain: 1}) {
 		t.Errorf("result = %+v, want 1 new, 1 seen again", res)
 	}
 	got := list(t, st)
@@ -160,7 +161,7 @@ func TestViolationCommitGroup_reDetection(t *testing.T) {
 		t.Errorf("untouched violation = %+v, want seen once, last_seen unchanged", e2)
 	}
 	var rule int64
-	if err := st.Pool().QueryRow(ctx, `SELECT rule_entity_id FROM fullstop_data.violation WHERE event_id = 'e1'`).Scan(&rule); err != nil {
+	if err := st.pool.QueryRow(ctx, `SELECT rule_entity_id FROM fullstop_data.violation WHERE event_id = 'e1'`).Scan(&rule); err != nil {
 		t.Fatalf("query: %v", err)
 	}
 	if rule != 7 {
@@ -179,8 +180,8 @@ func TestViolationCommitGroup_duplicatesInGroup(t *testing.T) {
 	otherType := violation("e1")
 	otherType.Type = "WRONG_AMI"
 
-	res := commit(t, st, []ObjectDone{object("a"), object("b")}, first, second, noInstance, violation("e1"), noInstance, otherType)
-	if res != (GroupResult{New: 3}) {
+	res := commit(t, st, []etl.ObjectDone{object("a"), object("b")}, first, second, noInstance, violation("e1"), noInstance, otherType)
+	if res != (etl.GroupResult{New: 3}) {
 		t.Errorf("result = %+v, want 3 new", res)
 	}
 	got := list(t, st)
@@ -202,9 +203,9 @@ func TestViolationCommitGroup_nullInstanceIDsEqual(t *testing.T) {
 	st := setup(t)
 	v := violation("e1")
 	v.InstanceID = ""
-	commit(t, st, []ObjectDone{object("a")}, v)
-	res := commit(t, st, []ObjectDone{object("b")}, v)
-	if res != (GroupResult{SeenAgain: 1}) {
+	commit(t, st, []etl.ObjectDone{object("a")}, v)
+	res := commit(t, st, []etl.ObjectDone{object("b")}, v)
+	if res != (etl.GroupResult{SeenAgain: 1}) {
 		t.Errorf("result = %+v, want 1 seen again", res)
 	}
 	got := list(t, st)
@@ -219,7 +220,7 @@ func TestViolationCommitGroup_unknownType(t *testing.T) {
 	st := setup(t)
 	v := violation("e1")
 	v.Type = "BRAND_NEW_TYPE"
-	commit(t, st, []ObjectDone{object("a")}, v, violation("e1"))
+	commit(t, st, []etl.ObjectDone{object("a")}, v, violation("e1"))
 
 	types, err := st.ViolationTypes(ctx)
 	if err != nil {
@@ -255,16 +256,16 @@ func TestViolationCommitGroup_atomic(t *testing.T) {
 	tests := []struct {
 		name    string
 		ctx     context.Context
-		objs    []ObjectDone
+		objs    []etl.ObjectDone
 		vs      []rules.Violation
 		wantErr string
 	}{
 		{"a bad violation leaves no ledger row", context.Background(),
-			[]ObjectDone{object("a")}, []rules.Violation{violation("e0"), badViolation}, "violation_type_id_not_empty"},
+			[]etl.ObjectDone{object("a")}, []rules.Violation{violation("e0"), badViolation}, "violation_type_id_not_empty"},
 		{"a bad ledger row leaves no violation", context.Background(),
-			[]ObjectDone{object("a"), badObject}, []rules.Violation{violation("e1"), newType}, "ledger_size_check"},
+			[]etl.ObjectDone{object("a"), badObject}, []rules.Violation{violation("e1"), newType}, "ledger_size_check"},
 		{"a canceled context writes nothing", canceled,
-			[]ObjectDone{object("a")}, []rules.Violation{violation("e1")}, "context canceled"},
+			[]etl.ObjectDone{object("a")}, []rules.Violation{violation("e1")}, "context canceled"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,7 +277,7 @@ func TestViolationCommitGroup_atomic(t *testing.T) {
 			}
 			ctx := context.Background()
 			var violations, ledger, types int
-			err = st.Pool().QueryRow(ctx, `SELECT (SELECT count(*) FROM fullstop_data.violation),
+			err = st.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM fullstop_data.violation),
 				(SELECT count(*) FROM fullstop_data.ledger), (SELECT count(*) FROM fullstop_data.violation_type)`).
 				Scan(&violations, &ledger, &types)
 			if err != nil {
@@ -286,7 +287,7 @@ func TestViolationCommitGroup_atomic(t *testing.T) {
 				t.Errorf("after a failed commit: %d violations, %d ledger rows, %d types; want 0, 0, 31", violations, ledger, types)
 			}
 			// The store is still usable.
-			if res := commit(t, st, []ObjectDone{object("a")}, violation("e1")); res.New != 1 {
+			if res := commit(t, st, []etl.ObjectDone{object("a")}, violation("e1")); res.New != 1 {
 				t.Errorf("commit after failure = %+v, want 1 new", res)
 			}
 		})
@@ -301,7 +302,7 @@ func TestViolationCommitGroup_cleansText(t *testing.T) {
 	v.MetaInfo = "{\"x\":\"\xff\"}"
 	obj := object("a")
 	obj.SkipReasons = []string{"record 3: bad \x00 byte"}
-	commit(t, st, []ObjectDone{obj}, v, v)
+	commit(t, st, []etl.ObjectDone{obj}, v, v)
 	got := list(t, st)
 	if len(got) != 1 || got[0].InstanceID != "i-\uFFFDbad" || got[0].MetaInfo != "{\"x\":\"\uFFFD\"}" || got[0].SeenCount != 2 {
 		t.Errorf("stored %+v, want NUL and invalid UTF-8 replaced by U+FFFD, merged", got)
@@ -322,7 +323,7 @@ func TestViolationCommitGroup_ledger(t *testing.T) {
 	for i := range 25 {
 		obj.SkipReasons = append(obj.SkipReasons, fmt.Sprintf("record %d: not an object\n(line two)", i))
 	}
-	if res := commit(t, st, []ObjectDone{obj, object("b")}); res != (GroupResult{}) {
+	if res := commit(t, st, []etl.ObjectDone{obj, object("b")}); res != (etl.GroupResult{}) {
 		t.Errorf("result = %+v, want nothing", res)
 	}
 	row, _ := readLedger(t, st, "a")
@@ -332,12 +333,12 @@ func TestViolationCommitGroup_ledger(t *testing.T) {
 	}
 
 	// A failed attempt, then success: the error is gone, attempts count both.
-	if _, err := st.LedgerMarkFailed(ctx, ObjectFailed{Key: "c", ETag: "etag-c", Size: 5, Reason: "gunzip: bad header"}, 3); err != nil {
+	if _, err := st.LedgerMarkFailed(ctx, etl.ObjectFailed{Key: "c", ETag: "etag-c", Size: 5, Reason: "gunzip: bad header"}, 3); err != nil {
 		t.Fatalf("mark failed: %v", err)
 	}
-	commit(t, st, []ObjectDone{object("c"), object("c")})
+	commit(t, st, []etl.ObjectDone{object("c"), object("c")})
 	row, _ = readLedger(t, st, "c")
-	if row.status != StatusDone || row.attempts != "2" || row.errText != "<nil>" || row.size != "100" {
+	if row.status != etl.StatusDone || row.attempts != "2" || row.errText != "<nil>" || row.size != "100" {
 		t.Errorf("ledger row after failure and success = %+v, want done, 2 attempts, no error", row)
 	}
 
@@ -345,9 +346,9 @@ func TestViolationCommitGroup_ledger(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ledger states: %v", err)
 	}
-	want := map[string]ObjectState{
-		"a": {Key: "a", ETag: "etag-a", Size: 100, Status: StatusDone, Attempts: 1},
-		"c": {Key: "c", ETag: "etag-c", Size: 100, Status: StatusDone, Attempts: 2},
+	want := map[string]etl.ObjectState{
+		"a": {Key: "a", ETag: "etag-a", Size: 100, Status: etl.StatusDone, Attempts: 1},
+		"c": {Key: "c", ETag: "etag-c", Size: 100, Status: etl.StatusDone, Attempts: 2},
 	}
 	if fmt.Sprint(states) != fmt.Sprint(want) {
 		t.Errorf("ledger states = %v, want %v", states, want)
@@ -360,7 +361,7 @@ func TestViolationCommitGroup_ledger(t *testing.T) {
 func TestViolationCommitGroup_empty(t *testing.T) {
 	t.Parallel()
 	st := setup(t)
-	if res := commit(t, st, nil); res != (GroupResult{}) {
+	if res := commit(t, st, nil); res != (etl.GroupResult{}) {
 		t.Errorf("result = %+v, want nothing", res)
 	}
 }
@@ -384,25 +385,25 @@ func TestViolationCommitGroup_concurrent(t *testing.T) {
 		vs = append(vs, v)
 	}
 	var g errgroup.Group
-	results := make([]GroupResult, writers)
+	results := make([]etl.GroupResult, writers)
 	for w := range writers {
 		mine := slices.Clone(vs)
 		rand.New(rand.NewPCG(uint64(w), 1)).Shuffle(len(mine), func(i, j int) { mine[i], mine[j] = mine[j], mine[i] })
 		g.Go(func() error {
 			var err error
-			results[w], err = st.ViolationCommitGroup(ctx, []ObjectDone{object(fmt.Sprint("w", w)), object("shared")}, mine)
+			results[w], err = st.ViolationCommitGroup(ctx, []etl.ObjectDone{object(fmt.Sprint("w", w)), object("shared")}, mine)
 			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		t.Fatalf("concurrent commits: %v", err)
 	}
-	var total GroupResult
+	var total etl.GroupResult
 	for _, r := range results {
 		total.New += r.New
 		total.SeenAgain += r.SeenAgain
 	}
-	if total != (GroupResult{New: violations, SeenAgain: violations * (writers - 1)}) {
+	if total != (etl.GroupResult{New: violations, SeenAgain: violations * (writers - 1)}) {
 		t.Errorf("results add up to %+v, want %d new and %d seen again", total, violations, violations*(writers-1))
 	}
 	for _, s := range list(t, st) {
@@ -424,12 +425,12 @@ func TestViolationCommitGroup_objectDoneByAnotherBatch(t *testing.T) {
 	v := violation("e1")
 	v.ObjectKey = "a"
 	other := violation("e2") // of an object outside the group: always written
-	if res := commit(t, st, []ObjectDone{obj}, v); res != (GroupResult{New: 1}) {
+	if res := commit(t, st, []etl.ObjectDone{obj}, v); res != (etl.GroupResult{New: 1}) {
 		t.Fatalf("first commit = %+v, want 1 new", res)
 	}
 	// A second batch that read the object before the first committed:
 	// the object's violations are dropped, the rest is written.
-	if res := commit(t, st, []ObjectDone{obj, object("b")}, v, other); res != (GroupResult{New: 1}) {
+	if res := commit(t, st, []etl.ObjectDone{obj, object("b")}, v, other); res != (etl.GroupResult{New: 1}) {
 		t.Fatalf("commit of an object done meanwhile = %+v, want only the other violation new", res)
 	}
 	if row, _ := readLedger(t, st, "a"); row.attempts != "1" {
@@ -437,18 +438,18 @@ func TestViolationCommitGroup_objectDoneByAnotherBatch(t *testing.T) {
 	}
 	// Reprocessing on purpose counts the detection again.
 	obj.Reprocess = true
-	if res := commit(t, st, []ObjectDone{obj}, v); res != (GroupResult{SeenAgain: 1}) {
+	if res := commit(t, st, []etl.ObjectDone{obj}, v); res != (etl.GroupResult{SeenAgain: 1}) {
 		t.Fatalf("reprocess commit = %+v, want 1 seen again", res)
 	}
 	if row, _ := readLedger(t, st, "a"); row.attempts != "2" {
 		t.Errorf("reprocessed object has %s attempts, want 2", row.attempts)
 	}
 	// A failure reported for a done object does not undo it.
-	q, err := st.LedgerMarkFailed(context.Background(), ObjectFailed{Key: "a", ETag: obj.ETag, Reason: "late failure"}, 1)
+	q, err := st.LedgerMarkFailed(context.Background(), etl.ObjectFailed{Key: "a", ETag: obj.ETag, Reason: "late failure"}, 1)
 	if err != nil || q {
 		t.Fatalf("mark done object failed = %v, %v; want false, nil", q, err)
 	}
-	if row, _ := readLedger(t, st, "a"); row.status != StatusDone {
+	if row, _ := readLedger(t, st, "a"); row.status != etl.StatusDone {
 		t.Errorf("done object has status %q after a failure report, want done", row.status)
 	}
 }

@@ -36,23 +36,37 @@ func exitCode(err error) int {
 	return 1
 }
 
+// app is what every command shares: the one logger of the process, built
+// from the global flags before the command runs.
+type app struct {
+	log *slog.Logger
+}
+
 func newApp() *cli.App {
+	return newAppTo(os.Stderr)
+}
+
+// newAppTo returns the command-line application, logging to logs.
+func newAppTo(logs io.Writer) *cli.App {
+	a := &app{log: slog.New(slog.DiscardHandler)}
 	return &cli.App{
 		Name:    "fullstop",
 		Usage:   "audit the CloudTrail logs of many AWS accounts for policy violations",
 		Version: version,
 		Flags:   logFlags(),
 		Commands: []*cli.Command{
-			runCommand(),
-			backfillCommand(),
-			serveCommand(),
-			migrateCommand(),
+			runCommand(a),
+			backfillCommand(a),
+			serveCommand(a),
+			migrateCommand(a),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints and exits
 		Before: func(c *cli.Context) error {
-			if _, err := newLogger(c, io.Discard); err != nil {
+			log, err := newLogger(c, logs)
+			if err != nil {
 				return err
 			}
+			a.log = log
 			if err := setMemoryLimit(c); err != nil {
 				return err
 			}
@@ -75,7 +89,7 @@ func logFlags() []cli.Flag {
 }
 
 // newLogger builds the one logger of the process from --log-format and
-// --log-level; logs go to w (stderr).
+// --log-level; logs go to w.
 func newLogger(c *cli.Context, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.String("log-level"))); err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/fullstop-audit/fullstop/etl"
 )
 
-func backfillCommand() *cli.Command {
+func backfillCommand(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "backfill",
 		Usage: "process every log object whose key date is in [--from, --to)",
@@ -37,24 +37,24 @@ func backfillCommand() *cli.Command {
 			if !from.Before(to) {
 				return usagef("--from (%s) must be before --to (%s)", c.String("from"), c.String("to"))
 			}
-			bc, err := readBatchConfig(c)
-			if err != nil {
-				return err
-			}
 			pc := etl.Config{Reprocess: c.Bool("reprocess")}
 			var bar *progressBar
 			if c.Bool("progress") {
 				bar = newProgressBar(os.Stderr)
 				pc.Progress = bar.update
 			}
-			env, err := openBatchEnv(c.Context, c, bc, pc)
+			bs, err := readBatchSetup(c, pc)
+			if err != nil {
+				return err
+			}
+			env, err := openBatch(c.Context, a.log, bs)
 			if err != nil {
 				return err
 			}
 			defer env.Close()
 			res, err := env.pipe.Run(c.Context, from, to)
 			bar.finish()
-			printSummary(os.Stdout, "backfill", bc.source, from, to, res)
+			printSummary(os.Stdout, "backfill", bs.source, from, to, res)
 			if err != nil {
 				return err
 			}

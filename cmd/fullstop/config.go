@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -11,9 +12,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/fullstop-audit/fullstop/etl"
+	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/etl/file"
 	"github.com/fullstop-audit/fullstop/etl/s3"
-	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/store"
 )
 
@@ -39,29 +41,28 @@ func sourceFlags() []cli.Flag {
 		&cli.IntFlag{Name: "max-attempts", Value: etl.DefaultMaxAttempts, EnvVars: []string{"FULLSTOP_MAX_ATTEMPTS"}, Usage: "failed attempts after which an object is quarantined"},
 		&cli.IntFlag{Name: "group-size", Value: etl.DefaultGroupSize, EnvVars: []string{"FULLSTOP_GROUP_SIZE"}, Usage: "objects committed per database transaction"},
 		&cli.IntFlag{Name: "eval-events", Value: etl.DefaultEvalEvents, EnvVars: []string{"FULLSTOP_EVAL_EVENTS"}, Usage: "events a worker gathers from one or more objects before it runs the rules over them"},
-		&cli.StringFlag{Name: "allowed-regions", Value: "eu-central-1,eu-west-1", EnvVars: []string{"FULLSTOP_ALLOWED_REGIONS"}, Usage: "comma list of regions where EC2 instances and Lambda functions may be created"},
+		&cli.StringFlag{Name: "allowed-regions", Value: strings.Join(duckdb.DefaultAllowedRegions, ","), EnvVars: []string{"FULLSTOP_ALLOWED_REGIONS"}, Usage: "comma list of regions where EC2 instances and Lambda functions may be created"},
 		&cli.StringFlag{Name: "lambda-trusted-buckets", EnvVars: []string{"FULLSTOP_LAMBDA_TRUSTED_BUCKETS"}, Usage: "comma list of S3 buckets Lambda code may come from (default: none, every upload is flagged)"},
 		&cli.BoolFlag{Name: "include-failed-calls", EnvVars: []string{"FULLSTOP_INCLUDE_FAILED_CALLS"}, Usage: "let rules see calls that failed (events with an errorCode)"},
 	}
 }
 
-// batchConfig is everything a batch needs, read and checked before any
-// work starts.
-type batchConfig struct {
-	databaseURL   string
-	source        string
-	s3            s3.Config
-	isS3          bool
-	fileRoot      string
-	accounts      []string
-	regions       []string
-	workers       int
-	fetchers      int
-	maxObjectSize int64
-	maxAttempts   int
-	groupSize     int
-	evalEvents    int
-	rules         rules.Config
+// batchSetup is what a batch command reads from its flags before any work
+// starts: each package's own configuration, filled from the flags.
+type batchSetup struct {
+	databaseURL string
+	source      string     // as given, for messages
+	s3          *s3.Config // nil for a local folder
+	root        string     // the local folder
+	// lister has Prefix, Accounts and Regions; Source and Log are set when
+	// the batch is opened.
+	lister etl.Lister
+	// pipeline has the tuning flags; Lister, Evaluator, Ledger and Log are
+	// set when the batch is opened.
+	pipeline etl.Config
+	// engine has the rule settings; Schema and Log are set when the batch
+	// is opened.
+	engine duckdb.Config
 }
 
 func splitList(s string) []string {
@@ -86,95 +87,84 @@ func readDatabaseURL(c *cli.Context) (string, error) {
 	return u, nil
 }
 
-func readBatchConfig(c *cli.Context) (*batchConfig, error) {
+// readBatchSetup reads and checks the flags of a batch command; pc holds
+// what the command sets itself (Reprocess, Progress).
+func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 	dbURL, err := readDatabaseURL(c)
 	if err != nil {
 		return nil, err
 	}
-	bc := &batchConfig{
-		databaseURL:   dbURL,
-		source:        c.String("source"),
-		accounts:      splitList(c.String("accounts")),
-		regions:       splitList(c.String("regions")),
-		workers:       c.Int("workers"),
-		fetchers:      c.Int("fetchers"),
-		maxObjectSize: c.Int64("max-object-size"),
-		maxAttempts:   c.Int("max-attempts"),
-		groupSize:     c.Int("group-size"),
-		evalEvents:    c.Int("eval-events"),
-		rules: rules.Config{
+	pc.Workers = c.Int("workers")
+	pc.Fetchers = c.Int("fetchers")
+	pc.MaxObjectSize = c.Int64("max-object-size")
+	pc.MaxAttempts = c.Int("max-attempts")
+	pc.GroupSize = c.Int("group-size")
+	pc.EvalEvents = c.Int("eval-events")
+	bs := &batchSetup{
+		databaseURL: dbURL,
+		source:      c.String("source"),
+		lister:      etl.Lister{Accounts: splitList(c.String("accounts")), Regions: splitList(c.String("regions"))},
+		pipeline:    pc,
+		engine: duckdb.Config{
 			AllowedRegions:       splitList(c.String("allowed-regions")),
 			LambdaTrustedBuckets: splitList(c.String("lambda-trusted-buckets")),
 			IncludeFailedCalls:   c.Bool("include-failed-calls"),
 		},
 	}
-	if bc.source == "" {
+	if bs.source == "" {
 		return nil, usagef("missing setting FULLSTOP_SOURCE (--source): s3://bucket[/prefix] or a local folder")
 	}
 	switch {
-	case bc.workers < 1:
-		return nil, usagef("--workers (FULLSTOP_WORKERS) must be at least 1, not %d", bc.workers)
-	case bc.fetchers < 0:
+	case pc.Workers < 1:
+		return nil, usagef("--workers (FULLSTOP_WORKERS) must be at least 1, not %d", pc.Workers)
+	case pc.Fetchers < 0:
 		return nil, usagef("--fetchers (FULLSTOP_FETCHERS) must not be negative")
-	case bc.maxObjectSize < 1:
+	case pc.MaxObjectSize < 1:
 		return nil, usagef("--max-object-size (FULLSTOP_MAX_OBJECT_SIZE) must be positive")
-	case bc.maxAttempts < 1:
+	case pc.MaxAttempts < 1:
 		return nil, usagef("--max-attempts (FULLSTOP_MAX_ATTEMPTS) must be at least 1")
-	case bc.groupSize < 1:
+	case pc.GroupSize < 1:
 		return nil, usagef("--group-size (FULLSTOP_GROUP_SIZE) must be at least 1")
-	case bc.evalEvents < 1:
+	case pc.EvalEvents < 1:
 		return nil, usagef("--eval-events (FULLSTOP_EVAL_EVENTS) must be at least 1")
-	case len(bc.rules.AllowedRegions) == 0:
+	case len(bs.engine.AllowedRegions) == 0:
 		return nil, usagef("--allowed-regions (FULLSTOP_ALLOWED_REGIONS) must name at least one region")
 	}
-	for _, a := range bc.accounts {
-		if !isAccountID(a) {
+	for _, a := range bs.lister.Accounts {
+		if !etl.IsAccountID(a) {
 			return nil, usagef("--accounts (FULLSTOP_ACCOUNTS): %q is not a 12-digit AWS account id", a)
 		}
 	}
-	if strings.HasPrefix(bc.source, "s3://") {
-		bucket, prefix, err := s3.ParseURL(bc.source)
+	if strings.HasPrefix(bs.source, "s3://") {
+		bucket, prefix, err := s3.ParseURL(bs.source)
 		if err != nil {
 			return nil, usagef("--source (FULLSTOP_SOURCE): %v", err)
 		}
-		bc.isS3 = true
-		bc.s3 = s3.Config{
+		bs.s3 = &s3.Config{
 			Bucket:    bucket,
 			Prefix:    prefix,
 			Region:    c.String("s3-region"),
 			Endpoint:  c.String("s3-endpoint"),
 			PathStyle: c.Bool("s3-path-style") || (c.String("s3-endpoint") != "" && !c.IsSet("s3-path-style")),
 		}
+		bs.lister.Prefix = prefix
 	} else {
-		if strings.Contains(bc.source, "://") && !strings.HasPrefix(bc.source, "file://") {
-			return nil, usagef("--source (FULLSTOP_SOURCE): %q: want s3://bucket[/prefix], file:///abs/path or a plain path", bc.source)
+		if strings.Contains(bs.source, "://") && !strings.HasPrefix(bs.source, "file://") {
+			return nil, usagef("--source (FULLSTOP_SOURCE): %q: want s3://bucket[/prefix], file:///abs/path or a plain path", bs.source)
 		}
-		root := strings.TrimPrefix(bc.source, "file://")
+		root := strings.TrimPrefix(bs.source, "file://")
 		if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-			return nil, usagef("--source (FULLSTOP_SOURCE): %q is not a readable folder", bc.source)
+			return nil, usagef("--source (FULLSTOP_SOURCE): %q is not a readable folder", bs.source)
 		}
-		bc.fileRoot = root
+		bs.root = root
 	}
-	return bc, nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
+	return bs, nil
 }
 
 // batchEnv is the opened store, source and rules of a batch command.
 type batchEnv struct {
 	store  *store.Store
-	lister *etl.Lister
-	engine *rules.Engine
+	engine *duckdb.Engine
 	pipe   *etl.Pipeline
 }
 
@@ -187,11 +177,10 @@ func (e *batchEnv) Close() {
 	}
 }
 
-func openBatchEnv(ctx context.Context, c *cli.Context, bc *batchConfig, pc etl.Config) (*batchEnv, error) {
-	log, err := newLogger(c, os.Stderr)
-	if err != nil {
-		return nil, err
-	}
+// openBatch opens the rule engine, the source and the store of a batch.
+// The engine comes first: a binary built without it says so before it
+// touches the source or the database.
+func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv, error) {
 	env := &batchEnv{}
 	ok := false
 	defer func() {
@@ -199,39 +188,31 @@ func openBatchEnv(ctx context.Context, c *cli.Context, bc *batchConfig, pc etl.C
 			env.Close()
 		}
 	}()
-	var src etl.Source
-	prefix := ""
-	if bc.isS3 {
-		s, err := s3.New(ctx, bc.s3)
-		if err != nil {
-			return nil, fmt.Errorf("open source %s (FULLSTOP_SOURCE): %w", bc.source, err)
-		}
-		src, prefix = s, bc.s3.Prefix
-	} else {
-		s, err := file.New(bc.fileRoot)
-		if err != nil {
-			return nil, fmt.Errorf("open source %s (FULLSTOP_SOURCE): %w", bc.source, err)
-		}
-		src = s
+	var err error
+	ec := bs.engine
+	ec.Schema, ec.Log = event.Schema, log
+	if env.engine, err = duckdb.New(ctx, ec); err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
 	}
-	env.store, err = store.Open(ctx, bc.databaseURL, log)
+	lister := bs.lister
+	lister.Log = log
+	if bs.s3 != nil {
+		lister.Source, err = s3.New(ctx, *bs.s3)
+	} else {
+		lister.Source, err = file.New(bs.root)
+	}
 	if err != nil {
+		return nil, fmt.Errorf("open source %s (FULLSTOP_SOURCE): %w", bs.source, err)
+	}
+	if env.store, err = store.Open(ctx, bs.databaseURL, log); err != nil {
 		return nil, fmt.Errorf("open database (DATABASE_URL): %w", err)
 	}
 	if err := env.store.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("migrate database: %w", err)
 	}
-	bc.rules.Log = log
-	env.engine, err = rules.New(ctx, bc.rules)
-	if err != nil {
-		return nil, fmt.Errorf("load rules: %w", err)
-	}
-	env.lister = &etl.Lister{Source: src, Prefix: prefix, Accounts: bc.accounts, Regions: bc.regions, Log: log}
-	pc.Lister, pc.Evaluator, pc.Ledger, pc.Log = env.lister, env.engine, env.store, log
-	pc.Workers, pc.MaxObjectSize, pc.MaxAttempts, pc.GroupSize = bc.workers, bc.maxObjectSize, bc.maxAttempts, bc.groupSize
-	pc.EvalEvents, pc.Fetchers = bc.evalEvents, bc.fetchers
-	env.pipe, err = etl.New(pc)
-	if err != nil {
+	pc := bs.pipeline
+	pc.Lister, pc.Evaluator, pc.Ledger, pc.Log = &lister, env.engine, env.store, log
+	if env.pipe, err = etl.New(pc); err != nil {
 		return nil, err
 	}
 	ok = true

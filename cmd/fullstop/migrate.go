@@ -9,7 +9,7 @@ import (
 	"github.com/fullstop-audit/fullstop/store"
 )
 
-func migrateCommand() *cli.Command {
+func migrateCommand(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "migrate",
 		Usage: "apply the database migrations (every other command applies them too)",
@@ -19,11 +19,7 @@ func migrateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			log, err := newLogger(c, os.Stderr)
-			if err != nil {
-				return err
-			}
-			st, err := store.Open(c.Context, dbURL, log)
+			st, err := store.Open(c.Context, dbURL, a.log)
 			if err != nil {
 				return fmt.Errorf("open database (DATABASE_URL): %w", err)
 			}

@@ -9,14 +9,21 @@ import (
 	"github.com/fullstop-audit/fullstop/etl"
 )
 
-const defaultLookback = 48 * time.Hour
-
 func lookbackFlag() cli.Flag {
-	return &cli.DurationFlag{Name: "lookback", Value: defaultLookback, EnvVars: []string{"FULLSTOP_LOOKBACK"},
+	return &cli.DurationFlag{Name: "lookback", Value: etl.DefaultLookback, EnvVars: []string{"FULLSTOP_LOOKBACK"},
 		Usage: "how far back a batch re-lists day folders for new or late files"}
 }
 
-func runCommand() *cli.Command {
+// readLookback reads --lookback.
+func readLookback(c *cli.Context) (time.Duration, error) {
+	lookback := c.Duration("lookback")
+	if lookback <= 0 {
+		return 0, usagef("--lookback (FULLSTOP_LOOKBACK) must be positive, not %s", lookback)
+	}
+	return lookback, nil
+}
+
+func runCommand(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "run one batch: process the new log objects of the look-back window, print a summary, exit",
@@ -24,23 +31,22 @@ func runCommand() *cli.Command {
 			"does not hold yet, and exits non-zero if any object could not be read.",
 		Flags: append(append(databaseFlags(), sourceFlags()...), lookbackFlag()),
 		Action: func(c *cli.Context) error {
-			bc, err := readBatchConfig(c)
+			bs, err := readBatchSetup(c, etl.Config{})
 			if err != nil {
 				return err
 			}
-			lookback := c.Duration("lookback")
-			if lookback <= 0 {
-				return usagef("--lookback (FULLSTOP_LOOKBACK) must be positive, not %s", lookback)
+			lookback, err := readLookback(c)
+			if err != nil {
+				return err
 			}
-			env, err := openBatchEnv(c.Context, c, bc, etl.Config{})
+			env, err := openBatch(c.Context, a.log, bs)
 			if err != nil {
 				return err
 			}
 			defer env.Close()
-			now := time.Now().UTC()
-			from, to := now.Add(-lookback), now.Add(time.Hour)
+			from, to := etl.LookbackWindow(time.Now(), lookback)
 			res, err := env.pipe.Run(c.Context, from, to)
-			printSummary(os.Stdout, "run", bc.source, from, to, res)
+			printSummary(os.Stdout, "run", bs.source, from, to, res)
 			if err != nil {
 				return err
 			}

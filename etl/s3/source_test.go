@@ -303,7 +303,7 @@ func TestLister_invictus(t *testing.T) {
 	src, _, _ := newSource(t, files, func(c *s3.Config) { c.Prefix = "logs" })
 	l := &etl.Lister{Source: src, Prefix: "logs"}
 	day := time.Date(2023, 7, 10, 0, 0, 0, 0, time.UTC)
-	got, err := l.ListRange(context.Background(), day, day.AddDate(0, 0, 1))
+	got, st, err := l.ListRange(context.Background(), day, day.AddDate(0, 0, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,7 +315,6 @@ func TestLister_invictus(t *testing.T) {
 			t.Errorf("candidate %+v: want size %d", c, len(b))
 		}
 	}
-	st := l.Stats()
 	lists, gets := src.Requests()
 	if st.ListCalls != 3 || lists != 3 || gets != 0 {
 		t.Errorf("stats %+v, requests %d lists %d gets; want 3 LIST calls and requests", st, lists, gets)

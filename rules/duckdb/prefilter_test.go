@@ -1,12 +1,16 @@
 //go:build duckdb_arrow
 
-package rules
+package duckdb
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/fullstop-audit/fullstop/rules"
+)
 
 func TestEventFilter(t *testing.T) {
 	t.Parallel()
-	rs := []Rule{
+	rs := []rules.Rule{
 		{Sources: []string{"ec2.amazonaws.com", "lambda.amazonaws.com"}, Events: []string{"RunInstances", "CreateFunction*"}},
 		{Sources: []string{"lambda.amazonaws.com"}, Events: []string{"UpdateFunctionCode*"}},
 		{Sources: []string{"iam.amazonaws.com"}},
@@ -31,11 +35,11 @@ func TestEventFilter(t *testing.T) {
 			t.Errorf("keeps(%q, %q) = %v, want %v", tc.source, tc.name, got, tc.want)
 		}
 	}
-	if newEventFilter(append(rs, Rule{})) != nil {
+	if newEventFilter(append(rs, rules.Rule{})) != nil {
 		t.Error("a rule without sources must turn the filter off")
 	}
 	// A rule reading every event of a source wins over another's names.
-	g := newEventFilter([]Rule{{Sources: []string{"ec2.amazonaws.com"}, Events: []string{"RunInstances"}}, {Sources: []string{"ec2.amazonaws.com"}}})
+	g := newEventFilter([]rules.Rule{{Sources: []string{"ec2.amazonaws.com"}, Events: []string{"RunInstances"}}, {Sources: []string{"ec2.amazonaws.com"}}})
 	if !g.keeps("ec2.amazonaws.com", "DescribeInstances") {
 		t.Error("every ec2 event must be kept when one rule reads them all")
 	}

@@ -1,6 +1,6 @@
 //go:build duckdb_arrow
 
-package rules
+package duckdb
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/fullstop-audit/fullstop/etl/event"
+	"github.com/fullstop-audit/fullstop/rules"
 )
 
 // eventFilter says which events some rule may read: by event source, and
@@ -21,7 +21,7 @@ type eventFilter map[string][]string // source → name patterns; nil: every nam
 
 // newEventFilter is the union of the rules' declared sources and events, or
 // nil when some rule may read any event.
-func newEventFilter(rs []Rule) eventFilter {
+func newEventFilter(rs []rules.Rule) eventFilter {
 	f := eventFilter{}
 	all := map[string]bool{} // sources a rule reads every event of
 	for _, r := range rs {
@@ -58,12 +58,13 @@ func (f eventFilter) keeps(source, name string) bool {
 	return false
 }
 
-// prefilter keeps the rows of batches that the filter keeps.
+// prefilter keeps the rows of batches (of schema, which New checked) that
+// the filter keeps.
 // Batches with no such row are dropped, batches with only such rows are
 // kept as they are (retained); the caller releases every returned batch.
-func prefilter(ctx context.Context, batches []arrow.RecordBatch, filter eventFilter) ([]arrow.RecordBatch, error) {
-	col := event.Schema.FieldIndices(event.ColEventSource)[0]
-	nameCol := event.Schema.FieldIndices(event.ColEventName)[0]
+func prefilter(ctx context.Context, batches []arrow.RecordBatch, filter eventFilter, schema *arrow.Schema) ([]arrow.RecordBatch, error) {
+	col := schema.FieldIndices(ColEventSource)[0]
+	nameCol := schema.FieldIndices(ColEventName)[0]
 	var out []arrow.RecordBatch
 	release := func() {
 		for _, b := range out {
@@ -77,7 +78,7 @@ func prefilter(ctx context.Context, batches []arrow.RecordBatch, filter eventFil
 		names, ok2 := b.Column(nameCol).(*array.String)
 		if !ok || !ok2 {
 			release()
-			return nil, fmt.Errorf("prefilter: columns %s and %s must be strings", event.ColEventSource, event.ColEventName)
+			return nil, fmt.Errorf("prefilter: columns %s and %s must be strings", ColEventSource, ColEventName)
 		}
 		n := src.Len()
 		kept := 0

@@ -1,6 +1,6 @@
 //go:build duckdb_arrow
 
-package rules
+package duckdb
 
 import (
 	"fmt"

@@ -1,15 +1,15 @@
 //go:build duckdb_arrow
 
-package rules
+package duckdb
 
 import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"slices"
 	"sort"
@@ -18,15 +18,10 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	duckdb "github.com/duckdb/duckdb-go/v2"
+	duckdbgo "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/fullstop-audit/fullstop/etl/event"
-	sqlfiles "github.com/fullstop-audit/fullstop/sql"
+	"github.com/fullstop-audit/fullstop/rules"
 )
-
-// DefaultAllowedRegions are the allowed regions when Config.AllowedRegions
-// is empty (as in the reference).
-var DefaultAllowedRegions = []string{"eu-central-1", "eu-west-1"}
 
 const (
 	// chunkRows is the size of the Arrow batches handed to DuckDB.
@@ -35,58 +30,21 @@ const (
 	cleanupTimeout = 30 * time.Second
 )
 
-// Config configures an Engine. Zero fields get the documented defaults.
-type Config struct {
-	// AllowedRegions are the regions resources may be created in.
-	// Default (nil or empty): DefaultAllowedRegions.
-	AllowedRegions []string
-	// LambdaTrustedBuckets are the S3 buckets Lambda code may come from.
-	// Default empty: every Lambda create/update is untrusted.
-	LambdaTrustedBuckets []string
-	// IncludeFailedCalls lets rules see events with an errorCode too.
-	// Default false: the view events holds only error_code IS NULL.
-	IncludeFailedCalls bool
-	// Rules holds the rule files rules/*.sql. Default: sqlfiles.Rules.
-	Rules fs.FS
-	// Log receives warnings and debug output. Default: discarded.
-	Log *slog.Logger
-}
-
-// withDefaults returns cfg with defaults filled in and list values trimmed,
-// blank ones dropped and duplicates removed.
-func (cfg Config) withDefaults() Config {
-	cfg.AllowedRegions = cleanList(cfg.AllowedRegions)
-	if len(cfg.AllowedRegions) == 0 {
-		cfg.AllowedRegions = slices.Clone(DefaultAllowedRegions)
-	}
-	cfg.LambdaTrustedBuckets = cleanList(cfg.LambdaTrustedBuckets)
-	if cfg.Rules == nil {
-		cfg.Rules = sqlfiles.Rules
-	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
-	}
-	return cfg
-}
-
-func cleanList(in []string) []string {
-	var out []string
-	for _, s := range in {
-		s = strings.TrimSpace(s)
-		if s != "" && !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
+var (
+	//go:embed query/config_tables.sql
+	configTablesSQL string
+	//go:embed query/events_view.sql
+	eventsViewSQL string
+)
 
 // Engine evaluates the rules in an in-process DuckDB database. It is safe
 // for concurrent use: each Evaluate call works on its own connection.
 type Engine struct {
-	connector *duckdb.Connector
+	connector *duckdbgo.Connector
 	db        *sql.DB
-	rules     []Rule
-	cols      []int         // event.Schema columns loaded into DuckDB
+	rules     []rules.Rule
+	input     *arrow.Schema // the schema of the batches Evaluate is given
+	cols      []int         // input columns loaded into DuckDB
 	schema    *arrow.Schema // their schema
 	filter    eventFilter   // the only events loaded; nil: all
 	log       *slog.Logger
@@ -94,19 +52,23 @@ type Engine struct {
 }
 
 // New opens an in-memory DuckDB database, creates the configuration tables,
-// and loads and checks every rule file. A rule that does not parse, has an
-// incomplete header, or does not return the violation columns fails New.
+// and loads and checks every rule file. An event schema without the
+// RequiredColumns fails New, and so does a rule that does not parse, has an
+// incomplete header, or does not return the violation columns.
 func New(ctx context.Context, cfg Config) (*Engine, error) {
-	cfg = cfg.withDefaults()
-	rs, err := LoadRules(cfg.Rules)
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("rule engine: %w", err)
+	}
+	rs, err := rules.LoadRules(cfg.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
-	connector, err := duckdb.NewConnector("", nil)
+	connector, err := duckdbgo.NewConnector("", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
-	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, log: cfg.Log, filter: newEventFilter(rs)}
+	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, input: cfg.Schema, log: cfg.Log, filter: newEventFilter(rs)}
 	ok := false
 	defer func() {
 		if !ok {
@@ -127,7 +89,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 }
 
 // Rules returns the engine's rules, sorted by file name.
-func (e *Engine) Rules() []Rule { return slices.Clone(e.rules) }
+func (e *Engine) Rules() []rules.Rule { return slices.Clone(e.rules) }
 
 // Close closes the database.
 func (e *Engine) Close() error {
@@ -135,16 +97,8 @@ func (e *Engine) Close() error {
 }
 
 func (e *Engine) createConfigTables(ctx context.Context, cfg Config) error {
-	stmts := []string{
-		`SET GLOBAL TimeZone = 'UTC'`,
-		`CREATE TABLE allowed_regions (region VARCHAR PRIMARY KEY)`,
-		`CREATE TABLE lambda_trusted_buckets (bucket VARCHAR PRIMARY KEY)`,
-		`CREATE TABLE settings (include_failed_calls BOOLEAN NOT NULL)`,
-	}
-	for _, s := range stmts {
-		if _, err := e.db.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("create configuration tables: %w", err)
-		}
+	if _, err := e.db.ExecContext(ctx, configTablesSQL); err != nil {
+		return fmt.Errorf("create configuration tables: %w", err)
 	}
 	for _, r := range cfg.AllowedRegions {
 		if _, err := e.db.ExecContext(ctx, `INSERT INTO allowed_regions VALUES (?)`, r); err != nil {
@@ -163,7 +117,7 @@ func (e *Engine) createConfigTables(ctx context.Context, cfg Config) error {
 }
 
 // alwaysLoaded are the event columns loaded whatever the rules name.
-var alwaysLoaded = []string{event.ColObjectKey, event.ColEventID, event.ColEventTime, event.ColErrorCode}
+var alwaysLoaded = []string{ColObjectKey, ColEventID, ColEventTime, ColErrorCode}
 
 // planColumns parses every rule with DuckDB's parser, checks that it is one
 // SELECT, and collects the event columns the rules name.
@@ -185,7 +139,7 @@ func (e *Engine) planColumns(ctx context.Context) error {
 		all = all || needsAll
 	}
 	var fields []arrow.Field
-	for i, f := range event.Schema.Fields() {
+	for i, f := range e.input.Fields() {
 		if all || names[f.Name] {
 			e.cols = append(e.cols, i)
 			fields = append(fields, f)
@@ -210,10 +164,10 @@ func referencedColumns(serialized string, names map[string]bool) (all bool, err 
 		return false, fmt.Errorf("read parser output: %w", err)
 	}
 	if doc.Error {
-		return false, fmt.Errorf("not a valid SELECT: %s: %w", doc.ErrorMessage, ErrRule)
+		return false, fmt.Errorf("not a valid SELECT: %s: %w", doc.ErrorMessage, rules.ErrRule)
 	}
 	if len(doc.Statements) != 1 {
-		return false, fmt.Errorf("want exactly one SELECT statement, got %d: %w", len(doc.Statements), ErrRule)
+		return false, fmt.Errorf("want exactly one SELECT statement, got %d: %w", len(doc.Statements), rules.ErrRule)
 	}
 	var tree any
 	if err := json.Unmarshal(doc.Statements[0], &tree); err != nil {
@@ -302,7 +256,7 @@ func (e *Engine) checkRules(ctx context.Context) error {
 	return nil
 }
 
-func checkRule(ctx context.Context, conn *sql.Conn, r Rule) error {
+func checkRule(ctx context.Context, conn *sql.Conn, r rules.Rule) error {
 	rows, err := conn.QueryContext(ctx, r.SQL)
 	if err != nil {
 		return fmt.Errorf("run over no events: %w", err)
@@ -321,7 +275,7 @@ func checkRule(ctx context.Context, conn *sql.Conn, r Rule) error {
 	}
 	if !slices.Equal(got, want) {
 		return fmt.Errorf("result columns are [%s], want [%s] (cast with ::VARCHAR / ::TIMESTAMPTZ): %w",
-			strings.Join(got, ", "), strings.Join(want, ", "), ErrRule)
+			strings.Join(got, ", "), strings.Join(want, ", "), rules.ErrRule)
 	}
 	for rows.Next() {
 	}
@@ -332,12 +286,12 @@ func checkRule(ctx context.Context, conn *sql.Conn, r Rule) error {
 }
 
 // Evaluate runs every rule over the events in batches, which must have the
-// schema event.Schema, and returns the violations sorted by type and
+// schema Config.Schema, and returns the violations sorted by type and
 // identity. Batches stay owned by the caller. No events: nil, nil.
-func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]Violation, error) {
+func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, error) {
 	var n int64
 	for i, b := range batches {
-		if !b.Schema().Equal(event.Schema) {
+		if !b.Schema().Equal(e.input) {
 			return nil, fmt.Errorf("evaluate: batch %d does not have the event schema", i)
 		}
 		n += b.NumRows()
@@ -348,7 +302,7 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]V
 	if e.filter != nil {
 		// Every rule names the events it reads: DuckDB gets only those,
 		// often none.
-		kept, err := prefilter(ctx, batches, e.filter)
+		kept, err := prefilter(ctx, batches, e.filter, e.input)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: %w", err)
 		}
@@ -383,7 +337,7 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]V
 		id     [5]string
 		object string
 	}
-	var out []Violation
+	var out []rules.Violation
 	seen := map[objectKey]bool{}
 	for _, r := range e.rules {
 		vs, err := e.run(ctx, conn, r)
@@ -398,13 +352,13 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]V
 		}
 	}
 	sortViolations(out)
-	e.log.DebugContext(ctx, "rules evaluated", "events", n, "violations", len(out),
-		"load", loaded, "total", time.Since(start))
+	e.log.DebugContext(ctx, "rules evaluated", logEvents, n, logViolations, len(out),
+		logLoad, loaded, logTotal, time.Since(start))
 	return out, nil
 }
 
 // sortViolations sorts by type, then identity.
-func sortViolations(vs []Violation) {
+func sortViolations(vs []rules.Violation) {
 	sort.Slice(vs, func(i, j int) bool {
 		a, b := vs[i], vs[j]
 		if a.Type != b.Type {
@@ -416,13 +370,13 @@ func sortViolations(vs []Violation) {
 }
 
 // run runs one rule on a loaded connection.
-func (e *Engine) run(ctx context.Context, conn *sql.Conn, r Rule) ([]Violation, error) {
+func (e *Engine) run(ctx context.Context, conn *sql.Conn, r rules.Rule) ([]rules.Violation, error) {
 	rows, err := conn.QueryContext(ctx, r.SQL)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Violation
+	var out []rules.Violation
 	dropped := 0
 	for rows.Next() {
 		var eventID, account, region, instance, user, meta, key sql.NullString
@@ -434,7 +388,7 @@ func (e *Engine) run(ctx context.Context, conn *sql.Conn, r Rule) ([]Violation, 
 			dropped++
 			continue
 		}
-		v := Violation{
+		v := rules.Violation{
 			Type:       r.Type,
 			EventID:    eventID.String,
 			AccountID:  account.String,
@@ -457,7 +411,7 @@ func (e *Engine) run(ctx context.Context, conn *sql.Conn, r Rule) ([]Violation, 
 		return nil, err
 	}
 	if dropped > 0 {
-		e.log.WarnContext(ctx, "rule rows without account or event id dropped", "rule", r.File, "rows", dropped)
+		e.log.WarnContext(ctx, "rule rows without account or event id dropped", logRule, r.File, logRows, dropped)
 	}
 	return out, nil
 }
@@ -477,7 +431,7 @@ func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.Recor
 		if !ok {
 			return fmt.Errorf("unexpected driver connection %T", dc)
 		}
-		a, err := duckdb.NewArrowFromConn(c)
+		a, err := duckdbgo.NewArrowFromConn(c)
 		if err != nil {
 			return err
 		}
@@ -491,7 +445,7 @@ func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.Recor
 	if _, dropErr := conn.ExecContext(context.WithoutCancel(ctx), `DROP VIEW IF EXISTS `+view); dropErr != nil {
 		// The view still points at the stream: keep the stream alive
 		// rather than leave a dangling pointer in the catalog.
-		e.log.WarnContext(ctx, "drop arrow view", "view", view, "err", dropErr)
+		e.log.WarnContext(ctx, "drop arrow view", logView, view, logErr, dropErr)
 		discard(conn)
 	} else {
 		release()
@@ -499,10 +453,7 @@ func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.Recor
 	if err != nil {
 		return fmt.Errorf("load events: %w", err)
 	}
-	_, err = conn.ExecContext(ctx, `CREATE OR REPLACE TEMP VIEW events AS
-		SELECT * FROM raw_events
-		WHERE error_code IS NULL OR (SELECT include_failed_calls FROM settings)`)
-	if err != nil {
+	if _, err = conn.ExecContext(ctx, eventsViewSQL); err != nil {
 		return fmt.Errorf("create view events: %w", err)
 	}
 	return nil
@@ -515,7 +466,7 @@ func (e *Engine) unload(ctx context.Context, conn *sql.Conn) {
 	defer cancel()
 	for _, s := range []string{`DROP VIEW IF EXISTS events`, `DROP TABLE IF EXISTS raw_events`} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
-			e.log.WarnContext(ctx, "drop event tables", "err", err)
+			e.log.WarnContext(ctx, "drop event tables", logErr, err)
 			discard(conn)
 			return
 		}

@@ -1,6 +1,6 @@
 //go:build duckdb_arrow
 
-package rules
+package duckdb
 
 import (
 	"bytes"
@@ -24,14 +24,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/fullstop-audit/fullstop/etl/event"
+	"github.com/fullstop-audit/fullstop/rules"
 	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/rules/*/*/expected.json from the engine's output")
 
 const (
-	fixtureDir  = "../testdata/rules"
-	cloudtrail  = "../testdata/cloudtrail"
+	fixtureDir  = "../../testdata/rules"
+	cloudtrail  = "../../testdata/cloudtrail"
 	typeKeyPair = "EC2_WITH_KEYPAIR"
 	typeRegion  = "WRONG_REGION"
 	typeLambda  = "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION"
@@ -70,8 +71,12 @@ func decodeFile(t testing.TB, path, key string) []arrow.RecordBatch {
 	return decode(t, r, event.Origin{Key: key})
 }
 
+// newEngine returns an engine over event.Schema unless cfg names a schema.
 func newEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
+	if cfg.Schema == nil {
+		cfg.Schema = event.Schema
+	}
 	e, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("New() error = %v", err)
@@ -105,7 +110,7 @@ type golden struct {
 	ObjectKey  string          `json:"object_key"`
 }
 
-func toGolden(vs []Violation) []golden {
+func toGolden(vs []rules.Violation) []golden {
 	out := make([]golden, 0, len(vs))
 	for _, v := range vs {
 		out = append(out, golden{
@@ -269,7 +274,7 @@ func realLogs(t testing.TB) []arrow.RecordBatch {
 	return out
 }
 
-func countByType(vs []Violation) map[string]int {
+func countByType(vs []rules.Violation) map[string]int {
 	m := map[string]int{}
 	for _, v := range vs {
 		m[v.Type]++
@@ -452,7 +457,7 @@ func TestNew_badRules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e, err := New(context.Background(), Config{Rules: rulesFS(tt.query)})
+			e, err := New(context.Background(), Config{Schema: event.Schema, Rules: rulesFS(tt.query)})
 			if err == nil {
 				e.Close()
 				t.Fatal("New() succeeded, want an error")
@@ -464,11 +469,63 @@ func TestNew_badRules(t *testing.T) {
 	}
 	t.Run("bad header", func(t *testing.T) {
 		t.Parallel()
-		_, err := New(context.Background(), Config{Rules: fstest.MapFS{"rules/X.sql": {Data: []byte("SELECT 1")}}})
-		if !errors.Is(err, ErrRule) {
+		_, err := New(context.Background(), Config{Schema: event.Schema, Rules: fstest.MapFS{"rules/X.sql": {Data: []byte("SELECT 1")}}})
+		if !errors.Is(err, rules.ErrRule) {
 			t.Errorf("New() error = %v, want ErrRule", err)
 		}
 	})
+}
+
+// TestNew_eventSchema checks that New refuses an event schema without the
+// columns the engine reads itself.
+func TestNew_eventSchema(t *testing.T) {
+	t.Parallel()
+	without := func(name string) *arrow.Schema {
+		var fields []arrow.Field
+		for _, f := range event.Schema.Fields() {
+			if f.Name != name {
+				fields = append(fields, f)
+			}
+		}
+		return arrow.NewSchema(fields, nil)
+	}
+	retyped := func(name string, typ arrow.DataType) *arrow.Schema {
+		fields := event.Schema.Fields()
+		for i := range fields {
+			if fields[i].Name == name {
+				fields[i].Type = typ
+			}
+		}
+		return arrow.NewSchema(fields, nil)
+	}
+	for _, tt := range []struct {
+		name    string
+		schema  *arrow.Schema
+		wantErr string
+	}{
+		{"no schema", nil, "no event schema"},
+		{"no event_name", without(ColEventName), `"event_name"`},
+		{"no object_key", without(ColObjectKey), `"object_key"`},
+		{"event_time a string", retyped(ColEventTime, arrow.BinaryTypes.String), `column "event_time" is STRING, want TIMESTAMP`},
+		{"event_id a number", retyped(ColEventID, arrow.PrimitiveTypes.Int64), `column "event_id" is INT64, want STRING`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e, err := New(context.Background(), Config{Schema: tt.schema})
+			if err == nil {
+				e.Close()
+				t.Fatal("New() succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("New() error = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+	for _, c := range RequiredColumns {
+		if len(event.Schema.FieldIndices(c.Name)) != 1 {
+			t.Errorf("event.Schema lacks the required column %q", c.Name)
+		}
+	}
 }
 
 func TestEngine_customRule(t *testing.T) {
@@ -476,7 +533,7 @@ func TestEngine_customRule(t *testing.T) {
 	batches := decodeFile(t, filepath.Join(fixtureDir, typeLambda, "account-from-recipient-fires", "events.json"), "obj")
 	tests := []struct {
 		name, query string
-		want        []Violation
+		want        []rules.Violation
 	}{
 		{
 			// The fixture has no userIdentity.accountId: the row has no
@@ -490,7 +547,7 @@ func TestEngine_customRule(t *testing.T) {
 			query: `WITH x AS (SELECT * FROM events)
 SELECT event_id, recipient_account_id AS account_id, aws_region AS region, user_agent AS instance_id,
 	NULL::VARCHAR AS username, NULL::VARCHAR AS meta_info, event_time, object_key FROM x`,
-			want: []Violation{{Type: "TEST_RULE", EventID: "da9a8443-f80e-1212-a0e6-49b5fdeb3042", AccountID: "123456",
+			want: []rules.Violation{{Type: "TEST_RULE", EventID: "da9a8443-f80e-1212-a0e6-49b5fdeb3042", AccountID: "123456",
 				Region: "eu-central-1", InstanceID: "AWS-Toolkit-For-Eclipse/2.3.1.v201708161930, Eclipse/3.13.0.v20170207-1030, aws-sdk-java/1.11.130 Windows_7/6.1 Java_HotSpot(TM)_64-Bit_Server_VM/25.66-b18/1.8.0_66",
 				MetaInfo: "{}", Rule: "sql/rules/TEST_RULE.sql", EventTime: time.Date(2017, 8, 22, 12, 52, 11, 0, time.UTC), ObjectKey: "obj"}},
 		},
@@ -502,7 +559,7 @@ SELECT event_id, recipient_account_id AS account_id, aws_region AS region, user_
 	            'buckets', (SELECT list(bucket ORDER BY bucket) FROM lambda_trusted_buckets),
 	            'failed', (SELECT include_failed_calls FROM settings))::VARCHAR AS meta_info,
 	event_time, object_key FROM raw_events`,
-			want: []Violation{{Type: "TEST_RULE", EventID: "da9a8443-f80e-1212-a0e6-49b5fdeb3042", AccountID: "123456",
+			want: []rules.Violation{{Type: "TEST_RULE", EventID: "da9a8443-f80e-1212-a0e6-49b5fdeb3042", AccountID: "123456",
 				Region: "eu-central-1", MetaInfo: `{"regions":["a-1","b-2"],"buckets":["bucket"],"failed":true}`,
 				Rule: "sql/rules/TEST_RULE.sql", EventTime: time.Date(2017, 8, 22, 12, 52, 11, 0, time.UTC), ObjectKey: "obj"}},
 		},
@@ -631,7 +688,7 @@ func TestReferencedColumns(t *testing.T) {
 // removed, so the engine hands DuckDB every event.
 func withoutSources(t *testing.T) fstest.MapFS {
 	t.Helper()
-	names, err := fs.Glob(sqlfiles.Rules, RuleDir+"/*.sql")
+	names, err := fs.Glob(sqlfiles.Rules, rules.RuleDir+"/*.sql")
 	if err != nil || len(names) == 0 {
 		t.Fatalf("list rules: %v", err)
 	}

@@ -1,0 +1,8 @@
+package main
+
+// Keys of the command's log attributes; the same concept has the same key
+// in every package of fullstop.
+const (
+	logSchedule = "schedule"
+	logSource   = "source"
+)

@@ -1,0 +1,117 @@
+package duckdb
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	sqlfiles "github.com/fullstop-audit/fullstop/sql"
+)
+
+// DefaultAllowedRegions are the allowed regions when Config.AllowedRegions
+// is empty (as in the reference).
+var DefaultAllowedRegions = []string{"eu-central-1", "eu-west-1"}
+
+// ErrNotBuilt is New's error in a binary built without the build tag
+// duckdb_arrow, which holds no rule engine.
+var ErrNotBuilt = errors.New("this fullstop was built without the rule engine (build tag duckdb_arrow): " +
+	"build it with `make build`, or `go build -tags duckdb_arrow ./cmd/fullstop`")
+
+// Config configures an Engine. Zero fields get the documented defaults.
+type Config struct {
+	// Schema is the Arrow schema of the event batches Evaluate is given
+	// (event.Schema); required. It must have the columns in
+	// RequiredColumns; the other columns are what rules may read.
+	Schema *arrow.Schema
+	// AllowedRegions are the regions resources may be created in.
+	// Default (nil or empty): DefaultAllowedRegions.
+	AllowedRegions []string
+	// LambdaTrustedBuckets are the S3 buckets Lambda code may come from.
+	// Default empty: every Lambda create/update is untrusted.
+	LambdaTrustedBuckets []string
+	// IncludeFailedCalls lets rules see events with an errorCode too.
+	// Default false: the view events holds only error_code IS NULL.
+	IncludeFailedCalls bool
+	// Rules holds the rule files rules/*.sql. Default: sqlfiles.Rules.
+	Rules fs.FS
+	// Log receives warnings and debug output. Default: discarded.
+	Log *slog.Logger
+}
+
+// Columns of the event schema that the engine reads itself, whatever the
+// rules name.
+const (
+	ColObjectKey   = "object_key"   // the log object an event came from: string
+	ColEventID     = "event_id"     // CloudTrail eventID: string
+	ColEventTime   = "event_time"   // CloudTrail eventTime: timestamp
+	ColErrorCode   = "error_code"   // CloudTrail errorCode, null for a successful call: string
+	ColEventSource = "event_source" // CloudTrail eventSource: string
+	ColEventName   = "event_name"   // CloudTrail eventName: string
+)
+
+// RequiredColumns are the columns Config.Schema must have, with their
+// Arrow type IDs.
+var RequiredColumns = []struct {
+	Name string
+	Type arrow.Type
+}{
+	{ColObjectKey, arrow.STRING},
+	{ColEventID, arrow.STRING},
+	{ColEventTime, arrow.TIMESTAMP},
+	{ColErrorCode, arrow.STRING},
+	{ColEventSource, arrow.STRING},
+	{ColEventName, arrow.STRING},
+}
+
+// withDefaults returns cfg with defaults filled in and list values trimmed,
+// blank ones dropped and duplicates removed, or why it cannot be used.
+func (cfg Config) withDefaults() (Config, error) {
+	if err := checkSchema(cfg.Schema); err != nil {
+		return cfg, err
+	}
+	cfg.AllowedRegions = cleanList(cfg.AllowedRegions)
+	if len(cfg.AllowedRegions) == 0 {
+		cfg.AllowedRegions = slices.Clone(DefaultAllowedRegions)
+	}
+	cfg.LambdaTrustedBuckets = cleanList(cfg.LambdaTrustedBuckets)
+	if cfg.Rules == nil {
+		cfg.Rules = sqlfiles.Rules
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return cfg, nil
+}
+
+// checkSchema checks that the event schema has the required columns.
+func checkSchema(s *arrow.Schema) error {
+	if s == nil {
+		return errors.New("no event schema")
+	}
+	for _, c := range RequiredColumns {
+		idx := s.FieldIndices(c.Name)
+		if len(idx) != 1 {
+			return fmt.Errorf("event schema: want one column %q, found %d", c.Name, len(idx))
+		}
+		if got := s.Field(idx[0]).Type.ID(); got != c.Type {
+			return fmt.Errorf("event schema: column %q is %s, want %s", c.Name, got, c.Type)
+		}
+	}
+	return nil
+}
+
+func cleanList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

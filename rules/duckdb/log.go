@@ -1,0 +1,14 @@
+package duckdb
+
+// Keys of the package's log attributes; the same concept has the same key
+// in every package of fullstop ("err" for an error).
+const (
+	logErr        = "err"
+	logEvents     = "events"
+	logLoad       = "load"
+	logRule       = "rule"
+	logRows       = "rows"
+	logTotal      = "total"
+	logView       = "view"
+	logViolations = "violations"
+)

@@ -1,0 +1,2 @@
+-- The number of stored violations.
+SELECT count(*) FROM fullstop_data.violation

@@ -1,0 +1,5 @@
+-- Every violation type, ordered by id; NULL text reads as ''.
+SELECT id, coalesce(title, ''), coalesce(violation_severity, 0), priority,
+       coalesce(help_text, ''), is_audit_relevant
+FROM fullstop_data.violation_type
+ORDER BY id
