@@ -51,7 +51,7 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	o.log.Info("corpus: generating or reusing", "dir", dir, "events", o.events, "pool", pool.Len())
+	o.log.Info("corpus: generating or reusing", logDir, dir, logEvents, o.events, logPool, pool.Len())
 	cfg := corpus.Config{Events: o.events, Seed: o.seed, Days: o.days}
 	m, cached, err := corpus.Ensure(ctx, cfg, pool, dir, runtime.NumCPU())
 	if err != nil {
@@ -88,7 +88,7 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 		}
 		defer e.minio.stop()
 	}
-	if o.does(partMinIO) {
+	if o.does(partMinIO) || o.does(partSteady) {
 		if err := e.minio.createBucket(ctx, corpusBucket); err != nil {
 			return err
 		}
@@ -125,8 +125,8 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 			}
 			r := row{workers: w, n: step.n, label: step.label, m: meas, problem: problem}
 			mismatch = mismatch || problem != ""
-			o.log.Info("measured", "run", step.n, "workers", w, "wall", meas.Wall.Round(time.Millisecond),
-				"events_per_s", int64(float64(m.Events)/meas.Wall.Seconds()), "peak_rss_mb", meas.MaxRSS>>20, "problem", problem)
+			o.log.Info("measured", logRun, step.n, logWorkers, w, logWall, meas.Wall.Round(time.Millisecond),
+				logEventsPerS, int64(float64(m.Events)/meas.Wall.Seconds()), logPeakRSSMB, meas.MaxRSS>>20, logProblem, problem)
 			rows = append(rows, r)
 		}
 	}
@@ -144,6 +144,14 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 			results = append(results, r)
 		}
 		printSteady(stdout, results)
+		windows, err := e.longWindow(ctx)
+		if err != nil {
+			return fmt.Errorf("backfill windows: %w", err)
+		}
+		for _, w := range windows {
+			mismatch = mismatch || w.problem != ""
+		}
+		printWindows(stdout, m, windows)
 	}
 	if mismatch {
 		return errMismatch

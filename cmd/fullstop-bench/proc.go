@@ -31,7 +31,7 @@ func measure(ctx context.Context, log *slog.Logger, env []string, name string, a
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	log.Debug("running", "cmd", name, "args", args)
+	log.Debug("running", logCmd, name, logArgs, args)
 	start := time.Now()
 	err := cmd.Run()
 	m := &measurement{Wall: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}

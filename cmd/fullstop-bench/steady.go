@@ -127,8 +127,8 @@ func (e *env) steady(ctx context.Context, pool *corpus.Pool, days int) (*steadyR
 		problems = append(problems, fmt.Sprintf("%d LIST requests through the proxy, fullstop counted %d", res.requests[reqList], res.summary.listCalls))
 	}
 	res.problem = strings.Join(problems, "; ")
-	e.o.log.Info("steady state measured", "days", days, "objects", res.objects, "requests", res.requests,
-		"fill_requests", res.fill, "wall", res.meas.Wall.Round(time.Millisecond), "problem", res.problem)
+	e.o.log.Info("steady state measured", logDays, days, logObjects, res.objects, logRequests, res.requests,
+		logFillRequests, res.fill, logWall, res.meas.Wall.Round(time.Millisecond), logProblem, res.problem)
 	return res, nil
 }
 
@@ -146,4 +146,80 @@ func (e *env) putAll(ctx context.Context, bucket string, objs []s3Object) error 
 		g.Go(func() error { return e.minio.put(gctx, bucket, o.key, o.body) })
 	}
 	return g.Wait()
+}
+
+// longWindowYears is the length of the long window: a backfill over years
+// in which only the corpus's few days hold logs.
+const longWindowYears = 10
+
+// windowResult is the listing cost of one backfill window over the corpus
+// bucket: a first run that processes the corpus, and a second one over the
+// same window, with the ledger full, that only lists.
+type windowResult struct {
+	label    string
+	from, to time.Time
+	first    map[string]int // requests of the first run
+	second   map[string]int // of the second
+	firstS   batchSummary
+	secondS  batchSummary
+	firstM   *measurement
+	secondM  *measurement
+	problem  string
+}
+
+// longWindow runs `fullstop backfill` over the corpus bucket twice for each
+// of two windows ending on the corpus's last day: the corpus's own days,
+// and longWindowYears years. Requests are counted by a proxy.
+func (e *env) longWindow(ctx context.Context) ([]*windowResult, error) {
+	to := e.corpus.To
+	windows := []*windowResult{
+		{label: plural(e.corpus.Config.Days, "day") + " (the corpus's)", from: e.corpus.From, to: to},
+		{label: plural(longWindowYears, "year"), from: to.AddDate(-longWindowYears, 0, 0), to: to},
+	}
+	proxy, err := startProxy(e.minio.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	defer proxy.close()
+	for i, w := range windows {
+		dbURL, drop, err := e.pg.freshDatabase(ctx, fmt.Sprintf("window%d", i))
+		if err != nil {
+			return nil, err
+		}
+		runEnv := childEnv(append(e.minio.env(), "DATABASE_URL="+dbURL)...)
+		args := []string{"--log-level", "warn", "backfill", "--source", "s3://" + corpusBucket, "--s3-endpoint", proxy.url,
+			"--from", w.from.Format(time.DateOnly), "--to", w.to.Format(time.DateOnly), "--progress=false"}
+		proxy.take()
+		if w.firstM, err = measure(ctx, e.o.log, runEnv, e.o.fullstop, args...); err == nil {
+			w.first = proxy.take()
+			w.firstS, err = parseSummary(w.firstM.Stdout)
+		}
+		if err == nil {
+			if w.secondM, err = measure(ctx, e.o.log, runEnv, e.o.fullstop, args...); err == nil {
+				w.second = proxy.take()
+				w.secondS, err = parseSummary(w.secondM.Stdout)
+			}
+		}
+		drop()
+		if err != nil {
+			return nil, fmt.Errorf("window %s: %w", w.label, err)
+		}
+		var problems []string
+		if w.firstS.processed != e.corpus.Files || w.firstS.events != e.corpus.Events {
+			problems = append(problems, fmt.Sprintf("first run processed %d objects, %d events; the corpus has %d, %d",
+				w.firstS.processed, w.firstS.events, e.corpus.Files, e.corpus.Events))
+		}
+		if w.secondS.processed != 0 || w.secondS.listed != e.corpus.Files {
+			problems = append(problems, fmt.Sprintf("second run listed %d and processed %d objects, want %d and 0",
+				w.secondS.listed, w.secondS.processed, e.corpus.Files))
+		}
+		if w.first[reqList] != w.firstS.listCalls || w.second[reqList] != w.secondS.listCalls {
+			problems = append(problems, fmt.Sprintf("LIST requests through the proxy %d and %d, fullstop counted %d and %d",
+				w.first[reqList], w.second[reqList], w.firstS.listCalls, w.secondS.listCalls))
+		}
+		w.problem = strings.Join(problems, "; ")
+		e.o.log.Info("window measured", logWindow, w.label, logFirst, w.first, logSecond, w.second,
+			logFirstWall, w.firstM.Wall.Round(time.Millisecond), logSecondWall, w.secondM.Wall.Round(time.Millisecond), logProblem, w.problem)
+	}
+	return windows, nil
 }

@@ -160,3 +160,40 @@ func plural(n int, unit string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }
+
+// printWindows prints the third table: the listing cost of a backfill
+// window over the corpus bucket.
+func printWindows(w io.Writer, m *corpus.Manifest, results []*windowResult) {
+	fmt.Fprintf(w, "\nBackfill windows over the corpus in MinIO (%d accounts × %d regions, logs on %s), ending on its last day: "+
+		"a first run processes the corpus, a second one finds it all done; requests counted by a proxy:\n\n",
+		len(m.Accounts), len(m.Config.Regions), plural(m.Config.Days, "day"))
+	t := &table{left: 2, header: []string{"window", "run", "LIST", "GET", "objects listed", "objects processed", "wall", "LIST ÷ first row's"}}
+	var notes []string
+	var firstLists [2]int
+	for i, r := range results {
+		label := r.label
+		if r.problem != "" {
+			label += " ⚠"
+			notes = append(notes, fmt.Sprintf("⚠ %s: %s", r.label, r.problem))
+		}
+		for j, run := range []struct {
+			name string
+			req  map[string]int
+			s    batchSummary
+			m    *measurement
+		}{{"first", r.first, r.firstS, r.firstM}, {"second", r.second, r.secondS, r.secondM}} {
+			ratio := ""
+			if i == 0 {
+				firstLists[j] = run.req[reqList]
+			} else if firstLists[j] > 0 {
+				ratio = fmt.Sprintf("%.2f", float64(run.req[reqList])/float64(firstLists[j]))
+			}
+			t.add(label, run.name, thousands(int64(run.req[reqList])), thousands(int64(run.req[reqGet])),
+				thousands(int64(run.s.listed)), thousands(int64(run.s.processed)), run.m.Wall.Round(10*time.Millisecond).String(), ratio)
+		}
+	}
+	t.write(w)
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
+}
