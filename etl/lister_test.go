@@ -492,7 +492,7 @@ func (s *memSource) List(ctx context.Context, prefix, delimiter string) (etl.Lis
 }
 
 func (s *memSource) Open(context.Context, string) (io.ReadCloser, error) { return nil, os.ErrNotExist }
-func (s *memSource) String() string                                     { return "mem" }
+func (s *memSource) String() string                                      { return "mem" }
 
 // bruteForce returns the log keys of keys whose key time is in [from, to),
 // sorted: what ListRange must find.
