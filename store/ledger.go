@@ -28,10 +28,8 @@ var (
 	ledgerFailedSQL string
 	//go:embed query/ledger_states.sql
 	ledgerStatesSQL string
-	//go:embed query/ledger_list.sql
-	ledgerListSQL string
-	//go:embed query/ledger_get.sql
-	ledgerGetSQL string
+	//go:embed query/ledger_entries.sql
+	ledgerEntriesSQL string
 )
 
 // LedgerStates returns the ledger rows of the given object keys; keys not in

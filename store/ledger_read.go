@@ -31,7 +31,7 @@ type LedgerEntry struct {
 // LedgerList returns every ledger row, ordered by object key. It is meant
 // for tests, operators and small ledgers.
 func (s *Store) LedgerList(ctx context.Context) ([]LedgerEntry, error) {
-	rows, err := s.pool.Query(ctx, ledgerListSQL)
+	rows, err := s.pool.Query(ctx, ledgerEntriesSQL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("list ledger: %w", err)
 	}
@@ -45,7 +45,7 @@ func (s *Store) LedgerList(ctx context.Context) ([]LedgerEntry, error) {
 // LedgerGet returns the ledger row of one object, or an error wrapping
 // ErrNotFound.
 func (s *Store) LedgerGet(ctx context.Context, key string) (LedgerEntry, error) {
-	rows, err := s.pool.Query(ctx, ledgerGetSQL, key)
+	rows, err := s.pool.Query(ctx, ledgerEntriesSQL, key)
 	if err != nil {
 		return LedgerEntry{}, fmt.Errorf("read ledger row %q: %w", key, err)
 	}

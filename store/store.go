@@ -4,8 +4,8 @@
 // Store implements etl.Ledger, the interface the batch pipeline declares
 // in its own types. The pipeline writes through ViolationCommitGroup: the
 // violations found in a group of objects and the ledger rows marking those
-// objects done commit in one transaction, so an object is either fully recorded or
-// not at all. A violation is identified by (account, region, event id,
+// objects done commit in one transaction, so an object is either fully
+// recorded or not at all. A violation is identified by (account, region, event id,
 // type, instance id); a re-detection never creates a second row and never
 // touches its resolution, it moves last_seen and counts seen_count up.
 package store
