@@ -31,6 +31,9 @@ type ListStats struct {
 	DayFolders  int // of those, listings of day folders
 	Objects     int // objects the day-folder listings returned
 	SkippedKeys int // of those, objects that are not log files (ErrNotLogKey)
+	// SkippedEntries counts the entries sources left out of their listings
+	// (Listing.Skipped), such as symbolic links in a folder source.
+	SkippedEntries int
 }
 
 // Lister finds the log objects of a time range. It walks CloudTrail's key
@@ -67,7 +70,8 @@ type Lister struct {
 	// Concurrency is the number of LIST calls in flight; default
 	// DefaultListConcurrency.
 	Concurrency int
-	// Log receives debug logs; nil discards them.
+	// Log receives debug logs and a warning for each entry a listing
+	// skipped (Listing.Skipped); nil discards them.
 	Log *slog.Logger
 }
 
@@ -79,14 +83,32 @@ type listRun struct {
 	l     *Lister
 	log   *slog.Logger
 	calls atomic.Int64
+
+	mu      sync.Mutex
+	skipped map[string]bool // entries left out by the source, logged once
 }
 
-// list calls Source.List and counts the call.
+// list calls Source.List and counts the call. Entries the source left out
+// are logged, each once per run.
 func (r *listRun) list(ctx context.Context, prefix string) (Listing, error) {
 	r.calls.Add(1)
 	ls, err := r.l.Source.List(ctx, prefix, "/")
 	if err != nil {
 		return Listing{}, fmt.Errorf("list %q: %w", prefix, err)
+	}
+	if len(ls.Skipped) > 0 {
+		r.mu.Lock()
+		for _, e := range ls.Skipped {
+			if r.skipped[e.Key] {
+				continue
+			}
+			if r.skipped == nil {
+				r.skipped = make(map[string]bool)
+			}
+			r.skipped[e.Key] = true
+			r.log.Warn("entry skipped", logSource, r.l.Source.String(), logKey, e.Key, logReason, e.Reason)
+		}
+		r.mu.Unlock()
 	}
 	return ls, nil
 }
@@ -108,6 +130,7 @@ func (l *Lister) ListRange(ctx context.Context, from, to time.Time) ([]Candidate
 	}
 	out, stats, err := r.listRange(ctx, from, to)
 	stats.ListCalls = int(r.calls.Load())
+	stats.SkippedEntries = len(r.skipped)
 	if err != nil {
 		return nil, stats, err
 	}

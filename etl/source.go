@@ -20,6 +20,17 @@ type Object struct {
 type Listing struct {
 	Objects  []Object
 	Prefixes []string
+	// Skipped are entries the source saw under the prefix but offers
+	// neither as an object nor as a folder, each with the reason: a
+	// folder source's symbolic links and unreadable entries. The lister
+	// logs each one once per batch; one such entry never fails a listing.
+	Skipped []SkippedEntry
+}
+
+// SkippedEntry is an entry a listing left out, and why.
+type SkippedEntry struct {
+	Key    string // the entry's key (a folder's without the trailing "/")
+	Reason string
 }
 
 // Source is where CloudTrail log objects are read from: an S3 bucket

@@ -146,7 +146,8 @@ func TestSource_ETagChangesWithFile(t *testing.T) {
 }
 
 // TestSource_staysInsideRoot checks that no key reaches outside the folder,
-// through "..", absolute paths or symbolic links.
+// through "..", absolute paths or symbolic links, and that no symbolic link
+// is followed even inside it (TestSource_symlinks has the details).
 func TestSource_staysInsideRoot(t *testing.T) {
 	t.Parallel()
 	outside := writeTree(t, map[string][]byte{"secret": []byte("secret"), "dir/secret2": []byte("s2")})
@@ -163,7 +164,7 @@ func TestSource_staysInsideRoot(t *testing.T) {
 	must(os.Symlink("missing", filepath.Join(root, "in", "dangling")))
 	s := newSource(t, root)
 
-	for _, k := range []string{"in/escape", "in/escapedir/secret2", "../" + filepath.Base(outside) + "/secret", "in/../../x", "/etc/passwd", "in/dangling", "in", "."} {
+	for _, k := range []string{"in/escape", "in/escapedir/secret2", "../" + filepath.Base(outside) + "/secret", "in/../../x", "/etc/passwd", "in/dangling", "in/link", "in", "."} {
 		r, err := s.Open(context.Background(), k)
 		if err == nil {
 			b, _ := io.ReadAll(r)
@@ -171,14 +172,14 @@ func TestSource_staysInsideRoot(t *testing.T) {
 			t.Errorf("Open(%q) read %q, want an error", k, b)
 		}
 	}
-	r, err := s.Open(context.Background(), "in/link")
+	r, err := s.Open(context.Background(), "in/file")
 	if err != nil {
-		t.Fatalf("Open of a link inside the folder: %v", err)
+		t.Fatalf("Open(in/file): %v", err)
 	}
 	b, _ := io.ReadAll(r)
 	r.Close()
 	if string(b) != "in" {
-		t.Errorf("Open(in/link) read %q, want %q", b, "in")
+		t.Errorf("Open(in/file) read %q, want %q", b, "in")
 	}
 
 	for _, d := range []string{"", "/"} {
@@ -186,17 +187,23 @@ func TestSource_staysInsideRoot(t *testing.T) {
 		if err != nil {
 			t.Fatalf("List(in/, %q): %v", d, err)
 		}
-		var keys []string
+		var keys, skipped []string
 		for _, o := range ls.Objects {
 			keys = append(keys, o.Key)
 		}
-		if want := []string{"in/file", "in/link"}; !slices.Equal(keys, want) || len(ls.Prefixes) != 0 {
+		for _, e := range ls.Skipped {
+			skipped = append(skipped, e.Key)
+		}
+		if want := []string{"in/file"}; !slices.Equal(keys, want) || len(ls.Prefixes) != 0 {
 			t.Errorf("List(in/, %q) = %q %q, want objects %q and no prefixes", d, keys, ls.Prefixes, want)
+		}
+		if want := []string{"in/dangling", "in/escape", "in/escapedir", "in/link"}; !slices.Equal(skipped, want) {
+			t.Errorf("List(in/, %q) skipped %q, want %q", d, skipped, want)
 		}
 	}
 	for _, p := range []string{"../", "in/../../", "/", "in//", "./in/", "in/./"} {
 		ls, err := s.List(context.Background(), p, "/")
-		if err != nil || len(ls.Objects)+len(ls.Prefixes) != 0 {
+		if err != nil || len(ls.Objects)+len(ls.Prefixes)+len(ls.Skipped) != 0 {
 			t.Errorf("List(%q) = %+v, %v; want nothing", p, ls, err)
 		}
 	}
