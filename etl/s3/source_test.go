@@ -98,7 +98,7 @@ func TestParseURL(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	t.Parallel()
+	staticCredentials(t)
 	tests := []struct {
 		name    string
 		cfg     s3.Config
@@ -110,10 +110,13 @@ func TestNew(t *testing.T) {
 		{name: "no bucket", cfg: s3.Config{}, wantErr: true},
 		{name: "bad bucket", cfg: s3.Config{Bucket: "Bad_Bucket"}, wantErr: true},
 		{name: "negative max keys", cfg: s3.Config{Bucket: "bucket", MaxKeys: -1}, wantErr: true},
+		{name: "timeouts", cfg: s3.Config{Bucket: "bucket", ConnectTimeout: time.Second, RequestTimeout: 2 * time.Second,
+			ReadTimeout: 3 * time.Second, CredentialsTimeout: time.Second}, str: "s3://bucket"},
+		{name: "negative request timeout", cfg: s3.Config{Bucket: "bucket", RequestTimeout: -time.Second}, wantErr: true},
+		{name: "negative read timeout", cfg: s3.Config{Bucket: "bucket", ReadTimeout: -time.Second}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			s, err := s3.New(context.Background(), tt.cfg)
 			if tt.wantErr {
 				if err == nil {
