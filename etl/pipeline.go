@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"sort"
 	"sync"
@@ -27,13 +30,22 @@ type Evaluator interface {
 
 // Defaults of Config.
 const (
-	DefaultMaxObjectSize = 256 << 20
-	DefaultMaxAttempts   = 3
-	DefaultGroupSize     = 64
-	DefaultEvalEvents    = 50_000
+	DefaultMaxObjectSize      = 256 << 20
+	DefaultMaxAttempts        = 3
+	DefaultGroupSize          = 64
+	DefaultEvalEvents         = 50_000
+	DefaultLease              = 2 * time.Minute
+	DefaultSourceFailureLimit = 10
+	DefaultStopTimeout        = 30 * time.Second
 	// decompressedFactor bounds the decompressed size of an object to this
 	// multiple of MaxObjectSize (a guard against gzip bombs).
 	decompressedFactor = 32
+	// releaseTimeout bounds giving up the leases at the end of a batch; if
+	// the database does not answer, they expire by themselves.
+	releaseTimeout = 3 * time.Second
+	// maxUnreadLogged is how many objects the source could not give are
+	// logged one by one; the rest are counted.
+	maxUnreadLogged = 20
 )
 
 // Config configures a Pipeline. Zero fields get the documented defaults.
@@ -49,13 +61,34 @@ type Config struct {
 	// default 4 × Workers. Each holds one object's stored bytes.
 	Fetchers      int
 	MaxObjectSize int64 // larger objects fail without being read; default 256 MiB
-	MaxAttempts   int   // failed attempts before an object is quarantined; default 3
-	GroupSize     int   // objects committed per transaction; default 64
+	// MaxAttempts is how many times an object's content may fail to read
+	// as a CloudTrail document before it is quarantined; default 3. A
+	// source that cannot be read counts no attempt.
+	MaxAttempts int
+	GroupSize   int // objects committed per transaction; default 64
 	// EvalEvents is how many events a worker gathers, from one or more
 	// objects, before it runs the rules over them in one go; default
 	// 50,000. Memory grows with Workers × EvalEvents.
 	EvalEvents int
 	Reprocess  bool // process objects the ledger already holds as done or quarantined
+
+	// Lease is how long a claim on an object lasts without renewal; the
+	// batch renews its claims every Lease/3 while it works. A batch that
+	// dies keeps its objects from other batches this long. Default
+	// DefaultLease.
+	Lease time.Duration
+	// Holder names this batch in the leases; default host:pid:random.
+	Holder string
+	// SourceFailureLimit is how many objects in a row the source may fail
+	// to give (or the rules fail on) before the batch stops early, commits
+	// what is finished and returns a *SourceError; default
+	// DefaultSourceFailureLimit.
+	SourceFailureLimit int
+	// StopTimeout is how long the objects being worked on may take to
+	// finish once ctx is cancelled; after it they are abandoned (their
+	// group is not committed; the next batch reads them). Default
+	// DefaultStopTimeout.
+	StopTimeout time.Duration
 
 	// Progress, if set, is called after every committed group and failed
 	// object with the number of objects finished so far and the total.
@@ -82,21 +115,52 @@ type FailedObject struct {
 	Quarantined bool
 }
 
-// Result summarises one batch.
+// Result summarises one batch. Every count is of what committed: an object
+// counts as processed, and its violations as new or seen again, only once
+// the transaction that records it has committed.
 type Result struct {
-	Listed         int // log objects found in the window
-	AlreadyDone    int // skipped because the ledger holds them
-	Quarantined    int // skipped because they failed too often before
-	Objects        int // objects processed and committed in this run
-	Events         int64
-	SkippedRecords int64 // single records that could not be decoded
-	New, SeenAgain int   // violations inserted / detected again
-	Failed         []FailedObject
-	Bytes          int64 // decompressed JSON bytes read
-	ListCalls      int
-	Duration       time.Duration
-	Interrupted    bool // the context was cancelled; the batch stopped early
+	Holder      string // the name of the batch in the leases
+	Listed      int    // log objects found in the window
+	AlreadyDone int    // skipped because the ledger holds them
+	Quarantined int    // skipped because their content failed too often before
+	Rewritten   int    // done before, but listed with another ETag or size: read again
+	Others      int    // claimed by another batch, or committed by one first
+	Objects     int    // objects processed and committed in this run
+	Events      int64
+	// SkippedRecords counts single records that could not be decoded.
+	SkippedRecords int64
+	New, SeenAgain int // violations inserted / detected again
+	// Failed are objects whose content could not be read as CloudTrail
+	// logs; each failure is an attempt recorded in the ledger.
+	Failed []FailedObject
+	// Unread are objects the source could not give (or the rules failed
+	// on); the ledger is untouched and the next batch reads them.
+	Unread []FailedObject
+	// Gone counts objects listed but deleted before they could be read.
+	Gone int
+	// Abandoned counts objects claimed but not finished because the batch
+	// stopped (interrupted, or an error); the next batch reads them.
+	Abandoned   int
+	Bytes       int64 // decompressed JSON bytes read
+	ListCalls   int
+	Duration    time.Duration
+	Interrupted bool // the context was cancelled; the batch stopped early
 }
+
+// SourceError is returned by Run when the source kept failing and the
+// batch stopped early.
+type SourceError struct {
+	Source   string // the source's String
+	Failures int    // objects in a row that could not be read
+	Last     error  // the last failure
+}
+
+func (e *SourceError) Error() string {
+	return fmt.Sprintf("source %s is failing: %d objects in a row could not be read, the batch stopped (what was finished is committed; the rest is read by the next batch); last error: %v",
+		e.Source, e.Failures, e.Last)
+}
+
+func (e *SourceError) Unwrap() error { return e.Last }
 
 // EventsPerSecond is Events divided by Duration.
 func (r *Result) EventsPerSecond() float64 {
@@ -117,8 +181,15 @@ func New(cfg Config) (*Pipeline, error) {
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
 	cfg.GroupSize = cmp.Or(cfg.GroupSize, DefaultGroupSize)
 	cfg.EvalEvents = cmp.Or(cfg.EvalEvents, DefaultEvalEvents)
-	if cfg.Workers < 1 || cfg.Fetchers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 || cfg.EvalEvents < 1 {
-		return nil, errors.New("pipeline: workers, fetchers, max object size, max attempts, group size and eval events must be positive")
+	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
+	cfg.SourceFailureLimit = cmp.Or(cfg.SourceFailureLimit, DefaultSourceFailureLimit)
+	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, DefaultStopTimeout)
+	if cfg.Workers < 1 || cfg.Fetchers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 || cfg.EvalEvents < 1 ||
+		cfg.SourceFailureLimit < 1 {
+		return nil, errors.New("pipeline: workers, fetchers, max object size, max attempts, group size, eval events and the source failure limit must be positive")
+	}
+	if cfg.Lease < time.Second || cfg.StopTimeout < 0 {
+		return nil, errors.New("pipeline: the lease must be at least a second and the stop timeout not negative")
 	}
 	log := cfg.Log
 	if log == nil {
@@ -127,57 +198,106 @@ func New(cfg Config) (*Pipeline, error) {
 	return &Pipeline{cfg: cfg, log: log}, nil
 }
 
+// failure is what went wrong with one object, which decides what the
+// ledger is told.
+type failure int
+
+const (
+	failNone        failure = iota
+	failContent             // the bytes are not a readable CloudTrail document: an attempt
+	failSource              // the source could not give the object: ledger untouched
+	failRules               // the rules failed on it: ledger untouched
+	failGone                // deleted since it was listed
+	failInterrupted         // the batch stopped before the object was finished
+)
+
 // processed is what a worker hands to the committer for one object.
 type processed struct {
 	cand       Candidate
 	done       ObjectDone
 	violations []rules.Violation
 	bytes      int64
-	err        error // the object failed as a whole
+	err        error   // the object failed as a whole
+	kind       failure // what kind of failure err is
+}
+
+// fail marks pr failed with err of kind k.
+func (pr *processed) fail(k failure, err error) {
+	pr.kind, pr.err = k, err
 }
 
 // Run processes every new object whose key time is in [from, to). It
 // returns when all objects are committed or failed, or, when ctx is
-// cancelled, after the objects being worked on are committed.
+// cancelled, after the objects being worked on are committed (for at most
+// StopTimeout). Objects are claimed in the ledger before they are read, so
+// that batches running at the same time on one ledger split the work.
+//
+// The error is a *SourceError when the source kept failing; Result counts
+// only what committed, whatever the error.
 func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error) {
 	start := time.Now()
-	res := &Result{}
+	res := &Result{Holder: cmp.Or(p.cfg.Holder, newHolder())}
 	defer func() { res.Duration = time.Since(start) }()
 
 	cands, stats, err := p.cfg.Lister.ListRange(ctx, from, to)
 	res.ListCalls = stats.ListCalls
 	if err != nil {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+		}
 		return res, fmt.Errorf("list %s: %w", p.cfg.Lister.Source, err)
 	}
 	res.Listed = len(cands)
 	todo, err := p.filter(ctx, cands, res)
 	if err != nil {
+		if ctx.Err() != nil {
+			res.Interrupted = true
+		}
 		return res, err
 	}
 	p.log.Info("batch listed", logListed, res.Listed, logNew, len(todo), logAlreadyDone, res.AlreadyDone,
-		logQuarantined, res.Quarantined, logListCalls, res.ListCalls)
+		logQuarantined, res.Quarantined, logRewritten, res.Rewritten, logListCalls, res.ListCalls, logHolder, res.Holder)
 	if len(todo) == 0 {
 		return res, nil
 	}
 
 	// Work started on an object is finished even when ctx is cancelled, so
-	// that a stop never leaves half an object group behind.
-	work := context.WithoutCancel(ctx)
+	// that a stop never leaves half an object group behind; but for at most
+	// StopTimeout.
+	work, abandon := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer abandon(nil)
+	stopTimer := context.AfterFunc(ctx, func() {
+		time.AfterFunc(p.cfg.StopTimeout, func() {
+			abandon(fmt.Errorf("the objects in work did not finish within the stop timeout (%s)", p.cfg.StopTimeout))
+		})
+	})
+	defer stopTimer()
+
+	b := &batch{p: p, res: res, holder: res.Holder, total: len(todo), stopFeed: make(chan struct{})}
+	renewCtx, stopRenew := context.WithCancel(work)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		b.renew(renewCtx)
+	}()
+	defer func() {
+		stopRenew()
+		<-renewed
+		// Leases left (objects claimed but not finished) go back at once,
+		// not when they expire.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+		defer cancel()
+		if err := p.cfg.Ledger.LedgerRelease(rctx, res.Holder, nil); err != nil {
+			p.log.Warn("could not give up the leases; they expire by themselves", logHolder, res.Holder, logErr, err)
+		}
+	}()
+
 	feed := make(chan Candidate)
 	out := make(chan processed, p.cfg.Workers)
 	g, gctx := errgroup.WithContext(work)
 	g.Go(func() error {
 		defer close(feed)
-		for _, c := range todo {
-			select {
-			case feed <- c:
-			case <-ctx.Done():
-				return nil
-			case <-gctx.Done():
-				return nil
-			}
-		}
-		return nil
+		return b.feed(ctx, gctx, todo, feed)
 	})
 	// Fetchers read objects ahead of the workers, so that a worker does not
 	// wait for the network; each holds at most one object.
@@ -222,16 +342,200 @@ func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error)
 		close(out)
 		return err
 	})
-	g.Go(func() error { return p.commit(gctx, out, len(todo), res) })
-	err = g.Wait()
+	g.Go(func() error { return b.commit(gctx, out) })
+	err = g.Wait() // the first error; later ones are its consequences
 	if ctx.Err() != nil {
 		res.Interrupted = true
 	}
+	b.mu.Lock()
+	res.Abandoned = b.claimed - b.finished
+	b.mu.Unlock()
 	sort.Slice(res.Failed, func(i, j int) bool { return res.Failed[i].Key < res.Failed[j].Key })
-	return res, err
+	sort.Slice(res.Unread, func(i, j int) bool { return res.Unread[i].Key < res.Unread[j].Key })
+	if cause := context.Cause(work); res.Interrupted && cause != nil && errors.Is(err, context.Canceled) {
+		// The stop timeout ran out: an interruption, not a failure.
+		p.log.Warn("objects abandoned at the stop", logObjects, res.Abandoned, logReason, cause)
+		err = nil
+	}
+	switch {
+	case err != nil:
+		return res, err
+	case b.sourceErr != nil:
+		return res, b.sourceErr
+	}
+	return res, nil
 }
 
-// filter drops the candidates the ledger says are done or quarantined.
+// newHolder names a batch in the leases: host:pid:random.
+func newHolder() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", cmp.Or(host, "localhost"), os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// batch is the state of one Run shared by the feeder and the committer.
+type batch struct {
+	p      *Pipeline
+	res    *Result
+	holder string
+	total  int
+
+	claimed  int // objects claimed and kept (feeder)
+	finished int // of those, objects committed, failed or handed back (committer)
+	done     int // objects accounted for, for Progress
+
+	stopFeed  chan struct{} // closed when the source keeps failing
+	stopOnce  sync.Once
+	sourceErr *SourceError // why stopFeed was closed
+	inARow    int          // objects in a row the source or the rules failed on
+	mu        sync.Mutex   // guards claimed, read at the end
+}
+
+// feed claims the candidates chunk by chunk, just before the fetchers need
+// them, and sends the claimed ones on. It stops when ctx is cancelled (the
+// batch is interrupted), when the source keeps failing, or when gctx is
+// done (an error).
+func (b *batch) feed(ctx, gctx context.Context, todo []Candidate, feed chan<- Candidate) error {
+	p := b.p
+	chunk := max(p.cfg.Fetchers, p.cfg.GroupSize)
+	for len(todo) > 0 {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-b.stopFeed:
+			return nil
+		case <-gctx.Done():
+			return nil
+		default:
+		}
+		n := min(chunk, len(todo))
+		next := todo[:n]
+		todo = todo[n:]
+		mine, err := b.claim(gctx, next)
+		if err != nil {
+			return err
+		}
+		for _, c := range mine {
+			select {
+			case feed <- c:
+			case <-ctx.Done():
+				return nil
+			case <-b.stopFeed:
+				return nil
+			case <-gctx.Done():
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// claim claims cands and returns those this batch got and must still
+// process: an object another batch finished between the listing and the
+// claim is given back.
+func (b *batch) claim(ctx context.Context, cands []Candidate) ([]Candidate, error) {
+	p := b.p
+	keys := make([]string, len(cands))
+	for i, c := range cands {
+		keys[i] = c.Object.Key
+	}
+	got, err := p.cfg.Ledger.LedgerClaim(ctx, b.holder, keys, p.cfg.Lease)
+	if err != nil {
+		return nil, fmt.Errorf("claim objects: %w", err)
+	}
+	if len(got) == 0 {
+		b.others(len(cands))
+		return nil, nil
+	}
+	// A batch that committed an object released its lease in the same
+	// transaction: the ledger, read after the claim, shows it done.
+	states, err := p.cfg.Ledger.LedgerStates(ctx, got)
+	if err != nil {
+		return nil, fmt.Errorf("claim objects: %w", err)
+	}
+	gotSet := make(map[string]bool, len(got))
+	for _, k := range got {
+		gotSet[k] = true
+	}
+	var mine []Candidate
+	var giveBack []string
+	for _, c := range cands {
+		if !gotSet[c.Object.Key] {
+			continue
+		}
+		st, ok := states[c.Object.Key]
+		if d := p.decide(c, st, ok); d != decideProcess {
+			giveBack = append(giveBack, c.Object.Key)
+			continue
+		}
+		mine = append(mine, c)
+	}
+	if len(giveBack) > 0 {
+		if err := p.cfg.Ledger.LedgerRelease(ctx, b.holder, giveBack); err != nil {
+			return nil, fmt.Errorf("claim objects: %w", err)
+		}
+	}
+	b.others(len(cands) - len(mine))
+	b.mu.Lock()
+	b.claimed += len(mine)
+	b.mu.Unlock()
+	return mine, nil
+}
+
+func (b *batch) others(n int) {
+	if n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.res.Others += n
+	b.mu.Unlock()
+	b.progress(n)
+}
+
+// renew renews the batch's leases every Lease/3 until ctx is done.
+func (b *batch) renew(ctx context.Context) {
+	p := b.p
+	t := time.NewTicker(p.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := p.cfg.Ledger.LedgerRenew(ctx, b.holder, p.cfg.Lease); err != nil && ctx.Err() == nil {
+			p.log.Warn("could not renew the leases", logHolder, b.holder, logErr, err)
+		}
+	}
+}
+
+// decision is what to do with a listed object given its ledger row.
+type decision int
+
+const (
+	decideProcess decision = iota
+	decideDone
+	decideQuarantined
+)
+
+// decide says whether the listed object c is to be processed; st is its
+// ledger row, if ok.
+func (p *Pipeline) decide(c Candidate, st ObjectState, ok bool) decision {
+	switch {
+	case !ok || p.cfg.Reprocess || !st.SameVersion(c.Object):
+		return decideProcess
+	case st.Status == StatusDone:
+		return decideDone
+	case st.Status == StatusQuarantined:
+		return decideQuarantined
+	}
+	return decideProcess
+}
+
+// filter drops the candidates the ledger holds as done or quarantined with
+// the version listed. A done object listed with another ETag or size was
+// rewritten after it was read: it is read again, and the change is logged.
 func (p *Pipeline) filter(ctx context.Context, cands []Candidate, res *Result) ([]Candidate, error) {
 	keys := make([]string, len(cands))
 	for i, c := range cands {
@@ -244,14 +548,18 @@ func (p *Pipeline) filter(ctx context.Context, cands []Candidate, res *Result) (
 	todo := cands[:0:0]
 	for _, c := range cands {
 		st, ok := states[c.Object.Key]
-		switch {
-		case !ok || p.cfg.Reprocess:
-		case st.Status == StatusDone:
+		switch p.decide(c, st, ok) {
+		case decideDone:
 			res.AlreadyDone++
 			continue
-		case st.Status == StatusQuarantined:
+		case decideQuarantined:
 			res.Quarantined++
 			continue
+		}
+		if ok && st.Status == StatusDone && !st.SameVersion(c.Object) {
+			res.Rewritten++
+			p.log.Warn("object rewritten after it was processed; reading it again", logKey, c.Object.Key,
+				logPreviousETag, st.ETag, logPreviousSize, st.Size, logETag, c.Object.ETag, logSize, c.Object.Size)
 		}
 		todo = append(todo, c)
 	}
@@ -310,7 +618,9 @@ func (w *worker) handle(ctx context.Context, f fetchedObject) error {
 }
 
 // evaluate runs the rules over the pending objects and sends them on with
-// their violations. If the rules fail, every pending object fails.
+// their violations. If the rules fail over several objects, each object is
+// evaluated alone, so that one object the rules fail on does not hold back
+// the others.
 func (w *worker) evaluate(ctx context.Context) error {
 	po := &w.pending
 	if len(po.objs) == 0 {
@@ -322,26 +632,43 @@ func (w *worker) evaluate(ctx context.Context) error {
 		batches = append(batches, r.Batches...)
 	}
 	vs, err := w.p.cfg.Evaluator.Evaluate(ctx, batches)
+	if err != nil && len(po.objs) > 1 && ctx.Err() == nil {
+		w.p.log.Warn("rules failed over several objects; evaluating them one by one", logObjects, len(po.objs), logErr, err)
+		for i := range po.objs {
+			one, err := w.p.cfg.Evaluator.Evaluate(ctx, po.results[i].Batches)
+			if err := w.finish(ctx, po.objs[i], one, err); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	byObject := make(map[string][]rules.Violation, len(po.objs))
 	for _, v := range vs {
 		byObject[v.ObjectKey] = append(byObject[v.ObjectKey], v)
 	}
-	now := time.Now()
 	for _, pr := range po.objs {
-		if err != nil {
-			// A rule failing is not the object's fault, but the object is
-			// retried like a bad one, with the rule error as its reason.
-			pr.err = fmt.Errorf("evaluate rules: %w", err)
-		} else {
-			pr.violations = byObject[pr.done.Key]
-			pr.done.Violations = len(pr.violations)
-			pr.done.FinishedAt = now
-		}
-		if err := w.send(ctx, pr); err != nil {
+		if err := w.finish(ctx, pr, byObject[pr.done.Key], err); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// finish sends one evaluated object on: with its violations, or failed
+// with the rules' error evalErr.
+func (w *worker) finish(ctx context.Context, pr processed, vs []rules.Violation, evalErr error) error {
+	switch {
+	case evalErr != nil && ctx.Err() != nil:
+		pr.fail(failInterrupted, fmt.Errorf("evaluate rules: %w", context.Cause(ctx)))
+	case evalErr != nil:
+		// A rule failing is not the object's fault: no attempt is counted.
+		pr.fail(failRules, fmt.Errorf("evaluate rules: %w", evalErr))
+	default:
+		pr.violations = vs
+		pr.done.Violations = len(vs)
+		pr.done.FinishedAt = time.Now()
+	}
+	return w.send(ctx, pr)
 }
 
 // fetchedObject is the stored bytes of one object, read ahead of the
@@ -351,6 +678,7 @@ type fetchedObject struct {
 	started time.Time
 	body    *bytes.Buffer
 	err     error
+	kind    failure
 }
 
 var fetchBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -364,16 +692,28 @@ func (f *fetchedObject) free() {
 	}
 }
 
-// fetch reads one object's stored bytes.
+// fetch reads one object's stored bytes. An object larger than
+// MaxObjectSize is a content failure; any error of the source is a source
+// failure, which leaves the ledger untouched.
 func (p *Pipeline) fetch(ctx context.Context, c Candidate) fetchedObject {
 	f := fetchedObject{cand: c, started: time.Now()}
 	if c.Object.Size > p.cfg.MaxObjectSize {
-		f.err = fmt.Errorf("object is %d bytes, larger than the maximum %d (--max-object-size)", c.Object.Size, p.cfg.MaxObjectSize)
+		f.kind, f.err = failContent, fmt.Errorf("object is %d bytes, larger than the maximum %d (--max-object-size)", c.Object.Size, p.cfg.MaxObjectSize)
 		return f
+	}
+	sourceErr := func(err error) {
+		switch {
+		case ctx.Err() != nil:
+			f.kind, f.err = failInterrupted, fmt.Errorf("%w (%w)", err, context.Cause(ctx))
+		case errors.Is(err, os.ErrNotExist):
+			f.kind, f.err = failGone, err
+		default:
+			f.kind, f.err = failSource, err
+		}
 	}
 	r, err := p.cfg.Lister.Source.Open(ctx, c.Object.Key)
 	if err != nil {
-		f.err = fmt.Errorf("open: %w", err)
+		sourceErr(fmt.Errorf("open: %w", err))
 		return f
 	}
 	defer r.Close()
@@ -382,9 +722,13 @@ func (p *Pipeline) fetch(ctx context.Context, c Candidate) fetchedObject {
 	n, err := f.body.ReadFrom(io.LimitReader(r, p.cfg.MaxObjectSize+1))
 	switch {
 	case err != nil:
-		f.err = fmt.Errorf("read: %w", err)
+		sourceErr(fmt.Errorf("read: %w", err))
 	case n > p.cfg.MaxObjectSize:
-		f.err = fmt.Errorf("object is more than %d bytes, the maximum (--max-object-size): %w", p.cfg.MaxObjectSize, ErrTooLarge)
+		f.kind, f.err = failContent, fmt.Errorf("object is more than %d bytes, the maximum (--max-object-size): %w", p.cfg.MaxObjectSize, ErrTooLarge)
+	case n != c.Object.Size:
+		// Cut short, or rewritten since the listing: not the version
+		// listed, so nothing is recorded about it.
+		sourceErr(fmt.Errorf("read %d bytes, but the listing gave %d: the object changed or the read was cut short", n, c.Object.Size))
 	}
 	if f.err != nil {
 		f.free()
@@ -399,7 +743,7 @@ func (p *Pipeline) read(inf *Inflater, dec *event.Decoder, f fetchedObject) (pro
 	pr := processed{cand: c}
 	pr.done = ObjectDone{Key: c.Object.Key, ETag: c.Object.ETag, Size: c.Object.Size, StartedAt: f.started, Reprocess: p.cfg.Reprocess}
 	if f.err != nil {
-		pr.err = f.err
+		pr.fail(f.kind, f.err)
 		return pr, nil
 	}
 	limit := p.cfg.MaxObjectSize * decompressedFactor
@@ -408,13 +752,13 @@ func (p *Pipeline) read(inf *Inflater, dec *event.Decoder, f fetchedObject) (pro
 		if errors.Is(err, ErrTooLarge) {
 			err = fmt.Errorf("%w (%d times --max-object-size)", err, decompressedFactor)
 		}
-		pr.err = err
+		pr.fail(failContent, err)
 		return pr, nil
 	}
 	pr.bytes = int64(len(body))
 	dres, err := dec.Decode(bytes.NewReader(body), event.Origin{Key: c.Object.Key, Account: c.Key.Account, Region: c.Key.Region})
 	if err != nil {
-		pr.err = fmt.Errorf("decode: %w", err)
+		pr.fail(failContent, fmt.Errorf("decode: %w", err))
 		return pr, nil
 	}
 	pr.done.Events = dres.Events
@@ -426,42 +770,53 @@ func (p *Pipeline) read(inf *Inflater, dec *event.Decoder, f fetchedObject) (pro
 }
 
 // commit collects processed objects into groups and writes each group in
-// one transaction; failed objects are recorded one by one.
-func (p *Pipeline) commit(ctx context.Context, in <-chan processed, total int, res *Result) error {
+// one transaction; objects whose content failed are recorded one by one,
+// objects the source could not give are handed back untouched. When the
+// source fails for SourceFailureLimit objects in a row, it stops the feed.
+func (b *batch) commit(ctx context.Context, in <-chan processed) error {
+	p := b.p
+	res := b.res
 	var (
-		objs     []ObjectDone
-		vs       []rules.Violation
-		events   int64
-		finished int
+		objs   []ObjectDone
+		vs     []rules.Violation
+		events int64
 	)
 	flush := func() error {
 		if len(objs) == 0 {
 			return nil
 		}
-		// A group is written even when the batch is being stopped.
-		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		gr, err := p.cfg.Ledger.ViolationCommitGroup(wctx, objs, vs)
+		gr, err := p.cfg.Ledger.ViolationCommitGroup(ctx, b.holder, objs, vs)
 		if err != nil {
 			return fmt.Errorf("commit %d objects: %w", len(objs), err)
 		}
-		res.Objects += len(objs)
+		b.mu.Lock()
+		res.Objects += gr.Objects
 		res.New += gr.New
 		res.SeenAgain += gr.SeenAgain
 		res.Events += events
-		finished += len(objs)
+		res.Others += len(objs) - gr.Objects // committed by another batch first
+		b.mu.Unlock()
+		b.finished += len(objs)
 		p.log.Debug("group committed", logObjects, len(objs), logViolations, len(vs), logNew, gr.New)
+		n := len(objs)
 		objs, vs, events = objs[:0], vs[:0], 0
-		p.progress(finished, total, res)
+		b.progress(n)
 		return nil
 	}
 	for pr := range in {
-		if pr.err != nil {
-			if err := p.fail(ctx, pr, res); err != nil {
+		switch pr.kind {
+		case failNone:
+			b.inARow = 0
+		case failContent:
+			b.inARow = 0
+			if err := b.fail(ctx, pr); err != nil {
 				return err
 			}
-			finished++
-			p.progress(finished, total, res)
+			continue
+		default:
+			if err := b.unread(ctx, pr); err != nil {
+				return err
+			}
 			continue
 		}
 		objs = append(objs, pr.done)
@@ -481,22 +836,60 @@ func (p *Pipeline) commit(ctx context.Context, in <-chan processed, total int, r
 	return flush()
 }
 
-func (p *Pipeline) fail(ctx context.Context, pr processed, res *Result) error {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
+// fail records a content failure in the ledger.
+func (b *batch) fail(ctx context.Context, pr processed) error {
+	p := b.p
 	f := ObjectFailed{Key: pr.cand.Object.Key, ETag: pr.cand.Object.ETag, Size: pr.cand.Object.Size,
 		Reason: pr.err.Error(), StartedAt: pr.done.StartedAt, FinishedAt: time.Now()}
-	q, err := p.cfg.Ledger.LedgerMarkFailed(wctx, f, p.cfg.MaxAttempts)
+	q, err := p.cfg.Ledger.LedgerMarkFailed(ctx, b.holder, f, p.cfg.MaxAttempts)
 	if err != nil {
 		return fmt.Errorf("record failed object %q: %w", f.Key, err)
 	}
-	res.Failed = append(res.Failed, FailedObject{Key: f.Key, Reason: f.Reason, Quarantined: q})
+	b.res.Failed = append(b.res.Failed, FailedObject{Key: f.Key, Reason: f.Reason, Quarantined: q})
 	p.log.Error("object failed", logKey, f.Key, logReason, f.Reason, logQuarantined, q)
+	b.finished++
+	b.progress(1)
 	return nil
 }
 
-func (p *Pipeline) progress(done, total int, res *Result) {
-	if p.cfg.Progress != nil {
-		p.cfg.Progress(Progress{Done: done, Total: total, Events: res.Events})
+// unread hands back an object the batch could not finish for a reason
+// that is not its content: the ledger keeps no trace of the attempt, and
+// the next batch reads it.
+func (b *batch) unread(ctx context.Context, pr processed) error {
+	p := b.p
+	key := pr.cand.Object.Key
+	if err := p.cfg.Ledger.LedgerRelease(ctx, b.holder, []string{key}); err != nil {
+		return fmt.Errorf("give back object %q: %w", key, err)
+	}
+	if pr.kind == failInterrupted {
+		return nil // counted as abandoned
+	}
+	b.finished++
+	b.progress(1)
+	if pr.kind == failGone {
+		b.res.Gone++
+		p.log.Warn("object deleted since it was listed", logKey, key, logReason, pr.err)
+		return nil
+	}
+	b.res.Unread = append(b.res.Unread, FailedObject{Key: key, Reason: pr.err.Error()})
+	if len(b.res.Unread) <= maxUnreadLogged {
+		p.log.Warn("object not read; left for the next batch", logKey, key, logReason, pr.err)
+	}
+	b.inARow++
+	if b.inARow >= p.cfg.SourceFailureLimit && b.sourceErr == nil {
+		b.sourceErr = &SourceError{Source: p.cfg.Lister.Source.String(), Failures: b.inARow, Last: pr.err}
+		p.log.Error("source keeps failing; stopping the batch", logSource, b.sourceErr.Source, logFailed, b.inARow, logErr, pr.err)
+		b.stopOnce.Do(func() { close(b.stopFeed) })
+	}
+	return nil
+}
+
+func (b *batch) progress(n int) {
+	b.mu.Lock()
+	b.done += n
+	pr := Progress{Done: b.done, Total: b.total, Events: b.res.Events}
+	b.mu.Unlock()
+	if b.p.cfg.Progress != nil {
+		b.p.cfg.Progress(pr)
 	}
 }

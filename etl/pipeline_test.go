@@ -127,7 +127,7 @@ func (e *env) violations(t *testing.T) []violationRow {
 // ledger returns the status of every object in the ledger.
 func (e *env) ledger(t *testing.T) map[string]string {
 	t.Helper()
-	rows, err := e.st.LedgerList(context.Background())
+	rows, err := e.st.LedgerList(context.Background(), store.LedgerFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,12 +293,12 @@ type crashingLedger struct {
 
 var errCrash = errors.New("simulated crash")
 
-func (c *crashingLedger) ViolationCommitGroup(ctx context.Context, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
+func (c *crashingLedger) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
 	c.calls++
 	if c.calls == c.n && !c.after {
 		return etl.GroupResult{}, errCrash
 	}
-	r, err := c.Store.ViolationCommitGroup(ctx, objs, vs)
+	r, err := c.Store.ViolationCommitGroup(ctx, holder, objs, vs)
 	if c.calls == c.n && c.after {
 		return r, errCrash
 	}
@@ -576,12 +576,17 @@ func TestPipeline_ConcurrentRunsCountEveryObjectOnce(t *testing.T) {
 	if got := e.ledger(t); fmt.Sprint(got) != fmt.Sprint(wantLedger) {
 		t.Fatalf("ledger after concurrent runs differs from a clean run")
 	}
-	newTotal := 0
+	newTotal, objects := 0, 0
 	for _, r := range results {
 		newTotal += r.New
+		objects += r.Objects
 	}
 	if newTotal != len(want) {
 		t.Fatalf("runs report %d new violations in all, want %d", newTotal, len(want))
+	}
+	// The leases split the work: every object is processed by one run.
+	if objects != len(wantLedger) {
+		t.Fatalf("runs processed %d objects in all, want %d (each once)", objects, len(wantLedger))
 	}
 }
 

@@ -30,6 +30,17 @@ var (
 	ledgerStatesSQL string
 	//go:embed query/ledger_entries.sql
 	ledgerEntriesSQL string
+	//go:embed query/ledger_claim.sql
+	ledgerClaimSQL string
+	//go:embed query/ledger_retry.sql
+	ledgerRetrySQL string
+)
+
+// One-line statements of the leases.
+const (
+	ledgerRenewSQL      = `UPDATE fullstop_data.ledger_claim SET expires_at = now() + $2::bigint * interval '1 millisecond' WHERE holder = $1`
+	ledgerReleaseSQL    = `DELETE FROM fullstop_data.ledger_claim WHERE holder = $1 AND ($2::text[] IS NULL OR object_key = ANY ($2))`
+	ledgerReleaseAllSQL = `DELETE FROM fullstop_data.ledger_claim WHERE holder = $1`
 )
 
 // LedgerStates returns the ledger rows of the given object keys; keys not in
@@ -39,9 +50,11 @@ func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]etl
 	if len(keys) == 0 {
 		return states, nil
 	}
+	ctx, cancel := s.statementCtx(ctx)
+	defer cancel()
 	rows, err := s.pool.Query(ctx, ledgerStatesSQL, keys)
 	if err != nil {
-		return nil, fmt.Errorf("read ledger: %w", err)
+		return nil, fmt.Errorf("read ledger: %w", s.dbErr(ctx, err))
 	}
 	var st etl.ObjectState
 	_, err = pgx.ForEachRow(rows, []any{&st.Key, &st.ETag, &st.Size, &st.Status, &st.Attempts}, func() error {
@@ -49,9 +62,60 @@ func (s *Store) LedgerStates(ctx context.Context, keys []string) (map[string]etl
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read ledger: %w", err)
+		return nil, fmt.Errorf("read ledger: %w", s.dbErr(ctx, err))
 	}
 	return states, nil
+}
+
+// LedgerClaim leases those of keys no other live holder leases to holder
+// until ttl from now and returns them (see query/ledger_claim.sql).
+func (s *Store) LedgerClaim(ctx context.Context, holder string, keys []string, ttl time.Duration) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	if holder == "" || ttl <= 0 {
+		return nil, fmt.Errorf("claim objects: holder %q and ttl %s: want a holder and a positive ttl", holder, ttl)
+	}
+	ctx, cancel := s.statementCtx(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, ledgerClaimSQL, holder, keys, ttl.Milliseconds())
+	if err != nil {
+		return nil, fmt.Errorf("claim %d objects: %w", len(keys), s.dbErr(ctx, err))
+	}
+	claimed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("claim %d objects: %w", len(keys), s.dbErr(ctx, err))
+	}
+	return claimed, nil
+}
+
+// LedgerRenew extends every lease of holder to ttl from now and returns
+// how many it holds.
+func (s *Store) LedgerRenew(ctx context.Context, holder string, ttl time.Duration) (int, error) {
+	ctx, cancel := s.statementCtx(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, ledgerRenewSQL, holder, ttl.Milliseconds())
+	if err != nil {
+		return 0, fmt.Errorf("renew leases of %s: %w", holder, s.dbErr(ctx, err))
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// LedgerRelease drops holder's leases on keys, or all of them when keys is
+// nil.
+func (s *Store) LedgerRelease(ctx context.Context, holder string, keys []string) error {
+	ctx, cancel := s.statementCtx(ctx)
+	defer cancel()
+	var err error
+	if keys == nil {
+		_, err = s.pool.Exec(ctx, ledgerReleaseAllSQL, holder)
+	} else {
+		_, err = s.pool.Exec(ctx, ledgerReleaseSQL, holder, keys)
+	}
+	if err != nil {
+		return fmt.Errorf("release leases of %s: %w", holder, s.dbErr(ctx, err))
+	}
+	return nil
 }
 
 // ledgerDone marks the objects done inside tx and returns the keys it
@@ -86,22 +150,25 @@ func ledgerDone(ctx context.Context, tx pgx.Tx, objs []etl.ObjectDone) (map[stri
 	return owned, nil
 }
 
-// LedgerMarkFailed records a failed attempt on an object. When its attempts
-// on the same version (ETag) reach maxAttempts, the object is quarantined
-// and quarantined is true. A new ETag starts the count again.
-func (s *Store) LedgerMarkFailed(ctx context.Context, f etl.ObjectFailed, maxAttempts int) (quarantined bool, err error) {
+// LedgerMarkFailed records a failed attempt on an object and drops holder's
+// lease on it. When its attempts on the same version (ETag and size) reach
+// maxAttempts, the object is quarantined and quarantined is true. A new
+// version starts the count again.
+func (s *Store) LedgerMarkFailed(ctx context.Context, holder string, f etl.ObjectFailed, maxAttempts int) (quarantined bool, err error) {
 	if maxAttempts < 1 {
 		return false, fmt.Errorf("mark object %q failed: max attempts %d, want at least 1", f.Key, maxAttempts)
 	}
+	ctx, cancel := s.statementCtx(ctx)
+	defer cancel()
 	var status string
 	err = s.pool.QueryRow(ctx, ledgerFailedSQL, cleanText(f.Key), nullText(cleanText(f.ETag)), f.Size,
 		min(maxAttempts, math.MaxInt32), truncate(cleanText(f.Reason), maxReasonBytes),
-		nullTime(f.StartedAt), nullTime(f.FinishedAt), durationMS(f.StartedAt, f.FinishedAt)).Scan(&status)
+		nullTime(f.StartedAt), nullTime(f.FinishedAt), durationMS(f.StartedAt, f.FinishedAt), holder).Scan(&status)
 	if errors.Is(err, pgx.ErrNoRows) { // done by a concurrent batch
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("mark object %q failed: %w", f.Key, err)
+		return false, fmt.Errorf("mark object %q failed: %w", f.Key, s.dbErr(ctx, err))
 	}
 	return status == etl.StatusQuarantined, nil
 }

@@ -52,7 +52,7 @@ func TestLedgerMarkFailed(t *testing.T) {
 			for i, a := range tt.attempts {
 				f := etl.ObjectFailed{Key: key, ETag: a.etag, Size: 42, Reason: "decode: unexpected EOF",
 					StartedAt: t0, FinishedAt: t0.Add(time.Second)}
-				q, err := st.LedgerMarkFailed(ctx, f, tt.maxAttempts)
+				q, err := st.LedgerMarkFailed(ctx, "test", f, tt.maxAttempts)
 				if err != nil {
 					t.Fatalf("attempt %d: %v", i+1, err)
 				}
@@ -76,12 +76,12 @@ func TestLedgerMarkFailed(t *testing.T) {
 func TestLedgerMarkFailed_errors(t *testing.T) {
 	t.Parallel()
 	st := setup(t)
-	_, err := st.LedgerMarkFailed(context.Background(), etl.ObjectFailed{Key: "k"}, 0)
+	_, err := st.LedgerMarkFailed(context.Background(), "test", etl.ObjectFailed{Key: "k"}, 0)
 	if err == nil || !strings.Contains(err.Error(), "max attempts 0") {
 		t.Errorf("max attempts 0: error %v, want one naming the bad value", err)
 	}
 	long := strings.Repeat("é", maxReasonBytes) // two bytes each
-	if _, err := st.LedgerMarkFailed(context.Background(), etl.ObjectFailed{Key: "k", Reason: long}, 3); err != nil {
+	if _, err := st.LedgerMarkFailed(context.Background(), "test", etl.ObjectFailed{Key: "k", Reason: long}, 3); err != nil {
 		t.Fatalf("mark failed: %v", err)
 	}
 	if row, _ := readLedger(t, st, "k"); len(row.errText) != maxReasonBytes || !strings.HasPrefix(long, row.errText) {
@@ -93,7 +93,7 @@ func TestLedgerGetAndList(t *testing.T) {
 	t.Parallel()
 	st := setup(t)
 	ctx := context.Background()
-	if rows, err := st.LedgerList(ctx); err != nil || len(rows) != 0 {
+	if rows, err := st.LedgerList(ctx, LedgerFilter{}); err != nil || len(rows) != 0 {
 		t.Fatalf("empty ledger: %v, %v", rows, err)
 	}
 	if _, err := st.LedgerGet(ctx, "AWSLogs/none"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "AWSLogs/none") {
@@ -101,10 +101,10 @@ func TestLedgerGetAndList(t *testing.T) {
 	}
 	done := etl.ObjectDone{Key: "b", ETag: "e1", Size: 10, Events: 5, Skipped: 1, SkipReasons: []string{"record 2: bad"},
 		Violations: 2, StartedAt: t0, FinishedAt: t0.Add(1500 * time.Millisecond)}
-	if _, err := st.ViolationCommitGroup(ctx, []etl.ObjectDone{done}, nil); err != nil {
+	if _, err := st.ViolationCommitGroup(ctx, "test", []etl.ObjectDone{done}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.LedgerMarkFailed(ctx, etl.ObjectFailed{Key: "a", Size: 3, Reason: "gunzip: bad", StartedAt: t0, FinishedAt: t0}, 3); err != nil {
+	if _, err := st.LedgerMarkFailed(ctx, "test", etl.ObjectFailed{Key: "a", Size: 3, Reason: "gunzip: bad", StartedAt: t0, FinishedAt: t0}, 3); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.LedgerGet(ctx, "b")
@@ -116,7 +116,7 @@ func TestLedgerGetAndList(t *testing.T) {
 		got.Attempts != 1 || !got.FirstAttemptAt.Equal(t0) || !got.FinishedAt.Equal(t0.Add(1500*time.Millisecond)) || *got.DurationMS != 1500 {
 		t.Errorf("LedgerGet(b) = %+v", got)
 	}
-	rows, err := st.LedgerList(ctx)
+	rows, err := st.LedgerList(ctx, LedgerFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

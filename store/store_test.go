@@ -27,7 +27,7 @@ func setup(t *testing.T) *Store {
 // open opens a store on url, closed when the test ends.
 func open(t *testing.T, url string) *Store {
 	t.Helper()
-	st, err := Open(context.Background(), url, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	st, err := Open(context.Background(), url, &Config{Log: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}

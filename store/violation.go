@@ -49,12 +49,15 @@ const commitTries = 3
 // created with the reference's defaults. An empty InstanceID, Username,
 // MetaInfo or Rule is stored as NULL, a zero EventTime as NULL; NUL bytes and
 // invalid UTF-8, which PostgreSQL text cannot hold, become U+FFFD.
-func (s *Store) ViolationCommitGroup(ctx context.Context, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
+func (s *Store) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
 	objs = lastPerKey(objs)
 	var res etl.GroupResult
 	var err error
 	for try := 1; try <= commitTries; try++ {
-		res, err = s.commitGroup(ctx, objs, vs)
+		tctx, cancel := s.transactionCtx(ctx)
+		res, err = s.commitGroup(tctx, holder, objs, vs)
+		err = s.dbErr(tctx, err)
+		cancel()
 		if !retryable(err) {
 			break
 		}
@@ -66,7 +69,7 @@ func (s *Store) ViolationCommitGroup(ctx context.Context, objs []etl.ObjectDone,
 	return res, nil
 }
 
-func (s *Store) commitGroup(ctx context.Context, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
+func (s *Store) commitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
 	var res etl.GroupResult
 	var created []string
 	skipped := 0
@@ -76,6 +79,14 @@ func (s *Store) commitGroup(ctx context.Context, objs []etl.ObjectDone, vs []rul
 		owned, err := ledgerDone(ctx, tx, objs)
 		if err != nil {
 			return err
+		}
+		res.Objects = len(owned)
+		keys := make([]string, len(objs))
+		for i, o := range objs {
+			keys[i] = cleanText(o.Key)
+		}
+		if _, err := tx.Exec(ctx, ledgerReleaseSQL, holder, keys); err != nil {
+			return fmt.Errorf("release leases: %w", err)
 		}
 		lost := make(map[string]bool)
 		for _, o := range objs {

@@ -41,7 +41,7 @@ func object(key string) etl.ObjectDone {
 
 func commit(t *testing.T, st *Store, objs []etl.ObjectDone, vs ...rules.Violation) etl.GroupResult {
 	t.Helper()
-	res, err := st.ViolationCommitGroup(context.Background(), objs, vs)
+	res, err := st.ViolationCommitGroup(context.Background(), "test", objs, vs)
 	if err != nil {
 		t.Fatalf("commit group: %v", err)
 	}
@@ -92,7 +92,7 @@ func TestViolationCommitGroup_firstInsert(t *testing.T) {
 	v2.InstanceID, v2.Username, v2.MetaInfo, v2.Rule, v2.EventTime = "", "", "", "", time.Time{}
 
 	res := commit(t, st, []etl.ObjectDone{object("a")}, v1, v2)
-	if res != (etl.GroupResult{New: 2}) {
+	if res != (etl.GroupResult{Objects: 1, New: 2}) {
 		t.Errorf("result = %+v, want 2 new", res)
 	}
 	got := list(t, st)
@@ -144,7 +144,7 @@ func TestViolationCommitGroup_reDetection(t *testing.T) {
 	v := violation("e1")
 	v.MetaInfo = `{"changed":true}`
 	res := commit(t, st, []etl.ObjectDone{object("b")}, v, violation("e3"))
-	if res != (etl.GroupResult{New: 1, SeenAgain: 1}) {
+	if res != (etl.GroupResult{Objects: 1, New: 1, SeenAgain: 1}) {
 		t.Errorf("result = %+v, want 1 new, 1 seen again", res)
 	}
 	got := list(t, st)
@@ -181,7 +181,7 @@ func TestViolationCommitGroup_duplicatesInGroup(t *testing.T) {
 	otherType.Type = "WRONG_AMI"
 
 	res := commit(t, st, []etl.ObjectDone{object("a"), object("b")}, first, second, noInstance, violation("e1"), noInstance, otherType)
-	if res != (etl.GroupResult{New: 3}) {
+	if res != (etl.GroupResult{Objects: 2, New: 3}) {
 		t.Errorf("result = %+v, want 3 new", res)
 	}
 	got := list(t, st)
@@ -205,7 +205,7 @@ func TestViolationCommitGroup_nullInstanceIDsEqual(t *testing.T) {
 	v.InstanceID = ""
 	commit(t, st, []etl.ObjectDone{object("a")}, v)
 	res := commit(t, st, []etl.ObjectDone{object("b")}, v)
-	if res != (etl.GroupResult{SeenAgain: 1}) {
+	if res != (etl.GroupResult{Objects: 1, SeenAgain: 1}) {
 		t.Errorf("result = %+v, want 1 seen again", res)
 	}
 	got := list(t, st)
@@ -271,7 +271,7 @@ func TestViolationCommitGroup_atomic(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			st := setup(t)
-			_, err := st.ViolationCommitGroup(tt.ctx, tt.objs, tt.vs)
+			_, err := st.ViolationCommitGroup(tt.ctx, "test", tt.objs, tt.vs)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("commit error = %v, want one containing %q", err, tt.wantErr)
 			}
@@ -323,8 +323,8 @@ func TestViolationCommitGroup_ledger(t *testing.T) {
 	for i := range 25 {
 		obj.SkipReasons = append(obj.SkipReasons, fmt.Sprintf("record %d: not an object\n(line two)", i))
 	}
-	if res := commit(t, st, []etl.ObjectDone{obj, object("b")}); res != (etl.GroupResult{}) {
-		t.Errorf("result = %+v, want nothing", res)
+	if res := commit(t, st, []etl.ObjectDone{obj, object("b")}); res != (etl.GroupResult{Objects: 2}) {
+		t.Errorf("result = %+v, want 2 objects and no violations", res)
 	}
 	row, _ := readLedger(t, st, "a")
 	lines := strings.Split(row.reasons, "\n")
@@ -333,7 +333,7 @@ func TestViolationCommitGroup_ledger(t *testing.T) {
 	}
 
 	// A failed attempt, then success: the error is gone, attempts count both.
-	if _, err := st.LedgerMarkFailed(ctx, etl.ObjectFailed{Key: "c", ETag: "etag-c", Size: 5, Reason: "gunzip: bad header"}, 3); err != nil {
+	if _, err := st.LedgerMarkFailed(ctx, "test", etl.ObjectFailed{Key: "c", ETag: "etag-c", Size: 100, Reason: "gunzip: bad header"}, 3); err != nil {
 		t.Fatalf("mark failed: %v", err)
 	}
 	commit(t, st, []etl.ObjectDone{object("c"), object("c")})
@@ -391,7 +391,7 @@ func TestViolationCommitGroup_concurrent(t *testing.T) {
 		rand.New(rand.NewPCG(uint64(w), 1)).Shuffle(len(mine), func(i, j int) { mine[i], mine[j] = mine[j], mine[i] })
 		g.Go(func() error {
 			var err error
-			results[w], err = st.ViolationCommitGroup(ctx, []etl.ObjectDone{object(fmt.Sprint("w", w)), object("shared")}, mine)
+			results[w], err = st.ViolationCommitGroup(ctx, "test", []etl.ObjectDone{object(fmt.Sprint("w", w)), object("shared")}, mine)
 			return err
 		})
 	}
@@ -425,12 +425,12 @@ func TestViolationCommitGroup_objectDoneByAnotherBatch(t *testing.T) {
 	v := violation("e1")
 	v.ObjectKey = "a"
 	other := violation("e2") // of an object outside the group: always written
-	if res := commit(t, st, []etl.ObjectDone{obj}, v); res != (etl.GroupResult{New: 1}) {
+	if res := commit(t, st, []etl.ObjectDone{obj}, v); res != (etl.GroupResult{Objects: 1, New: 1}) {
 		t.Fatalf("first commit = %+v, want 1 new", res)
 	}
 	// A second batch that read the object before the first committed:
 	// the object's violations are dropped, the rest is written.
-	if res := commit(t, st, []etl.ObjectDone{obj, object("b")}, v, other); res != (etl.GroupResult{New: 1}) {
+	if res := commit(t, st, []etl.ObjectDone{obj, object("b")}, v, other); res != (etl.GroupResult{Objects: 1, New: 1}) {
 		t.Fatalf("commit of an object done meanwhile = %+v, want only the other violation new", res)
 	}
 	if row, _ := readLedger(t, st, "a"); row.attempts != "1" {
@@ -438,14 +438,14 @@ func TestViolationCommitGroup_objectDoneByAnotherBatch(t *testing.T) {
 	}
 	// Reprocessing on purpose counts the detection again.
 	obj.Reprocess = true
-	if res := commit(t, st, []etl.ObjectDone{obj}, v); res != (etl.GroupResult{SeenAgain: 1}) {
+	if res := commit(t, st, []etl.ObjectDone{obj}, v); res != (etl.GroupResult{Objects: 1, SeenAgain: 1}) {
 		t.Fatalf("reprocess commit = %+v, want 1 seen again", res)
 	}
 	if row, _ := readLedger(t, st, "a"); row.attempts != "2" {
 		t.Errorf("reprocessed object has %s attempts, want 2", row.attempts)
 	}
 	// A failure reported for a done object does not undo it.
-	q, err := st.LedgerMarkFailed(context.Background(), etl.ObjectFailed{Key: "a", ETag: obj.ETag, Reason: "late failure"}, 1)
+	q, err := st.LedgerMarkFailed(context.Background(), "test", etl.ObjectFailed{Key: "a", ETag: obj.ETag, Size: obj.Size, Reason: "late failure"}, 1)
 	if err != nil || q {
 		t.Fatalf("mark done object failed = %v, %v; want false, nil", q, err)
 	}
