@@ -1,15 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
@@ -17,9 +21,26 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// errFailedObjects marks a batch that finished but could not read some
-// objects; the process exits with code 1.
-var errFailedObjects = errors.New("some objects failed")
+// Exit codes of the process.
+const (
+	exitOK          = 0 // done: every object listed is processed or was before
+	exitFailed      = 1 // a batch failed, or finished with objects it could not read
+	exitUsage       = 2 // a configuration error, found before any work
+	exitInterrupted = 3 // stopped by SIGTERM or Ctrl-C; what committed is kept
+)
+
+// exitCodesHelp documents the exit codes in the help of run and backfill.
+const exitCodesHelp = "Exit codes: 0 done; 1 the batch failed (source, database)\n" +
+	"or some objects could not be read; 2 a configuration error, before any work; 3 interrupted by\n" +
+	"SIGTERM or Ctrl-C (the objects in work are finished and committed; a second signal stops at once)."
+
+var (
+	// errFailedObjects marks a batch that finished but could not read some
+	// objects.
+	errFailedObjects = errors.New("some objects could not be read (see the summary); the next batch tries them again")
+	// errInterrupted marks a batch stopped by a signal.
+	errInterrupted = errors.New("interrupted: what committed is kept; the next batch reads the rest")
+)
 
 // usageError is a configuration error found before any work starts.
 type usageError struct{ msg string }
@@ -30,43 +51,118 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 
 func exitCode(err error) int {
 	var ue *usageError
-	if errors.As(err, &ue) {
-		return 2
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
 	}
-	return 1
+	return exitFailed
 }
 
 // app is what every command shares: the one logger of the process, built
 // from the global flags before the command runs.
 type app struct {
 	log *slog.Logger
+	// sigLog is log for the signal watcher, which runs beside Before.
+	sigLog atomic.Pointer[slog.Logger]
 }
 
 func newApp() *cli.App {
 	return newAppTo(os.Stderr)
 }
 
+// runMain runs the command line args and returns the exit code. The first
+// SIGTERM or Ctrl-C cancels the command's context: a batch finishes the
+// objects in work (for at most --stop-timeout) and commits them; a second
+// one exits at once.
+func runMain(args []string, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a := &app{log: slog.New(slog.NewTextHandler(stderr, nil))}
+	a.sigLog.Store(a.log)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		s, ok := <-sigs
+		if !ok {
+			return
+		}
+		a.sigLog.Load().Info("signal received: finishing the objects in work, then stopping (a second signal stops at once)", logSignal, s.String())
+		cancel()
+		s = <-sigs
+		a.sigLog.Load().Warn("second signal: stopping now; what is not committed is read again by the next batch", logSignal, s.String())
+		os.Exit(exitInterrupted)
+	}()
+	err := newAppWith(a, stderr).RunContext(ctx, args)
+	if err != nil {
+		fmt.Fprintln(stderr, "fullstop:", oneLine(err.Error()))
+	}
+	return exitCode(err)
+}
+
+// oneLine folds a multi-line error (pgx lists every address it tried) into
+// one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
+}
+
 // newAppTo returns the command-line application, logging to logs.
 func newAppTo(logs io.Writer) *cli.App {
-	a := &app{log: slog.New(slog.DiscardHandler)}
+	return newAppWith(&app{log: slog.New(slog.DiscardHandler)}, logs)
+}
+
+// onUsageError turns a flag that does not parse, or an unknown flag, into
+// one line naming the command's help, instead of the whole help text.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	name := "fullstop"
+	if c.Command != nil && c.Command.Name != "" {
+		name = c.Command.HelpName
+	}
+	return usagef("%s: %v (see %s --help)", name, err, name)
+}
+
+// setUsageErrors sets onUsageError on cmds and their subcommands.
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+		setUsageErrors(c.Subcommands)
+	}
+}
+
+func newAppWith(a *app, logs io.Writer) *cli.App {
+	cmds := []*cli.Command{
+		runCommand(a),
+		backfillCommand(a),
+		serveCommand(a),
+		migrateCommand(a),
+		ledgerCommand(a),
+	}
+	setUsageErrors(cmds)
 	return &cli.App{
-		Name:    "fullstop",
-		Usage:   "audit the CloudTrail logs of many AWS accounts for policy violations",
-		Version: version,
-		Flags:   logFlags(),
-		Commands: []*cli.Command{
-			runCommand(a),
-			backfillCommand(a),
-			serveCommand(a),
-			migrateCommand(a),
+		Name:         "fullstop",
+		Usage:        "audit the CloudTrail logs of many AWS accounts for policy violations",
+		Version:      version,
+		Flags:        logFlags(),
+		Commands:     cmds,
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usagef("unknown command %q: want run, backfill, serve, migrate or ledger (see fullstop --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
 		},
-		ExitErrHandler: func(*cli.Context, error) {}, // main prints and exits
+		ExitErrHandler: func(*cli.Context, error) {}, // runMain prints and exits
 		Before: func(c *cli.Context) error {
 			log, err := newLogger(c, logs)
 			if err != nil {
 				return err
 			}
 			a.log = log
+			a.sigLog.Store(log)
 			if err := setMemoryLimit(c); err != nil {
 				return err
 			}

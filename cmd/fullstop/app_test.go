@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestHelpListsEveryFlagWithItsEnvironmentVariable(t *testing.T) {
@@ -16,9 +18,14 @@ func TestHelpListsEveryFlagWithItsEnvironmentVariable(t *testing.T) {
 	var missing []string
 	app := newApp()
 	flags := app.Flags
-	for _, c := range app.Commands {
-		flags = append(flags, c.Flags...)
+	var walk func(cmds []*cli.Command)
+	walk = func(cmds []*cli.Command) {
+		for _, c := range cmds {
+			flags = append(flags, c.Flags...)
+			walk(c.Subcommands)
+		}
 	}
+	walk(app.Commands)
 	for _, f := range flags {
 		name := f.Names()[0]
 		if !strings.Contains(string(readme), "`--"+name+"`") {

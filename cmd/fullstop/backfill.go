@@ -18,14 +18,17 @@ func backfillCommand(a *app) *cli.Command {
 		Name:  "backfill",
 		Usage: "process every log object whose key date is in [--from, --to)",
 		Description: "Dates are YYYY-MM-DD (UTC midnight) or RFC 3339. Objects already in the ledger are\n" +
-			"skipped unless --reprocess. Exits non-zero if any object could not be read.",
+			"skipped unless --reprocess. " + exitCodesHelp,
 		Flags: append(append(databaseFlags(), sourceFlags()...),
-			&cli.StringFlag{Name: "from", Required: true, EnvVars: []string{"FULLSTOP_FROM"}, Usage: "first key date, inclusive"},
-			&cli.StringFlag{Name: "to", Required: true, EnvVars: []string{"FULLSTOP_TO"}, Usage: "last key date, exclusive"},
+			&cli.StringFlag{Name: "from", EnvVars: []string{"FULLSTOP_FROM"}, Usage: "first key date, inclusive"},
+			&cli.StringFlag{Name: "to", EnvVars: []string{"FULLSTOP_TO"}, Usage: "last key date, exclusive"},
 			&cli.BoolFlag{Name: "reprocess", EnvVars: []string{"FULLSTOP_REPROCESS"}, Usage: "process objects again although the ledger holds them"},
 			&cli.BoolFlag{Name: "progress", Value: true, EnvVars: []string{"FULLSTOP_PROGRESS"}, Usage: "show progress on stderr (a bar on a terminal, lines otherwise)"},
 		),
 		Action: func(c *cli.Context) error {
+			if c.String("from") == "" || c.String("to") == "" {
+				return usagef("backfill needs --from and --to (FULLSTOP_FROM, FULLSTOP_TO)")
+			}
 			from, err := parseTime(c.String("from"))
 			if err != nil {
 				return usagef("--from: %v", err)
@@ -54,14 +57,8 @@ func backfillCommand(a *app) *cli.Command {
 			defer env.Close()
 			res, err := env.pipe.Run(c.Context, from, to)
 			bar.finish()
-			printSummary(os.Stdout, "backfill", bs.source, from, to, res)
-			if err != nil {
-				return err
-			}
-			if len(res.Failed) > 0 {
-				return errFailedObjects
-			}
-			return nil
+			printSummary(os.Stdout, "backfill", bs.source, from, to, res, err)
+			return batchError(bs.databaseURL, res, err)
 		},
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -24,7 +26,57 @@ func databaseFlags() []cli.Flag {
 		&cli.StringFlag{Name: "database-url", EnvVars: []string{"DATABASE_URL"}, Usage: "PostgreSQL URL: postgres://user:pass@host:port/db, or the reference's jdbc:postgresql://host:port/db"},
 		&cli.StringFlag{Name: "database-user", EnvVars: []string{"DATABASE_USER"}, Usage: "PostgreSQL user, if not in the URL"},
 		&cli.StringFlag{Name: "database-password", EnvVars: []string{"DATABASE_PASSWORD"}, Usage: "PostgreSQL password, if not in the URL"},
+		&cli.DurationFlag{Name: "database-connect-timeout", Value: store.DefaultConnectTimeout, EnvVars: []string{"DATABASE_CONNECT_TIMEOUT"}, Usage: "bound on opening a database connection; connect_timeout in the URL wins"},
+		&cli.DurationFlag{Name: "database-statement-timeout", Value: store.DefaultStatementTimeout, EnvVars: []string{"DATABASE_STATEMENT_TIMEOUT"}, Usage: "bound on one database statement (client and server side); statement_timeout in the URL wins on the server"},
+		&cli.DurationFlag{Name: "database-transaction-timeout", Value: store.DefaultTransactionTimeout, EnvVars: []string{"DATABASE_TRANSACTION_TIMEOUT"}, Usage: "bound on one group commit, BEGIN to COMMIT"},
 	}
+}
+
+// readStoreConfig reads the database timeouts.
+func readStoreConfig(c *cli.Context, log *slog.Logger) (*store.Config, error) {
+	sc := &store.Config{
+		Log:                log,
+		ConnectTimeout:     c.Duration("database-connect-timeout"),
+		StatementTimeout:   c.Duration("database-statement-timeout"),
+		TransactionTimeout: c.Duration("database-transaction-timeout"),
+	}
+	for name, d := range map[string]time.Duration{"--database-connect-timeout": sc.ConnectTimeout,
+		"--database-statement-timeout": sc.StatementTimeout, "--database-transaction-timeout": sc.TransactionTimeout} {
+		if d <= 0 {
+			return nil, usagef("%s must be positive, not %s", name, d)
+		}
+	}
+	return sc, nil
+}
+
+// openStore opens and migrates the database.
+func openStore(ctx context.Context, dbURL string, sc *store.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, dbURL, sc)
+	if err != nil {
+		return nil, dbError(dbURL, fmt.Errorf("open database: %w", err))
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, dbError(dbURL, fmt.Errorf("migrate database: %w", err))
+	}
+	return st, nil
+}
+
+// dbError names the database and its setting in an error that says the
+// database is unavailable (lost, refused, stalled); other errors get the
+// setting's name only.
+func dbError(dbURL string, err error) error {
+	if err == nil {
+		return nil
+	}
+	where := "DATABASE_URL"
+	if u, perr := url.Parse(dbURL); perr == nil && u.Host != "" {
+		where = fmt.Sprintf("%s%s, DATABASE_URL", u.Host, u.Path)
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return fmt.Errorf("database unavailable (%s): %w", where, err)
+	}
+	return fmt.Errorf("database (%s): %w", where, err)
 }
 
 func sourceFlags() []cli.Flag {
@@ -44,6 +96,12 @@ func sourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "allowed-regions", Value: strings.Join(duckdb.DefaultAllowedRegions, ","), EnvVars: []string{"FULLSTOP_ALLOWED_REGIONS"}, Usage: "comma list of regions where EC2 instances and Lambda functions may be created"},
 		&cli.StringFlag{Name: "lambda-trusted-buckets", EnvVars: []string{"FULLSTOP_LAMBDA_TRUSTED_BUCKETS"}, Usage: "comma list of S3 buckets Lambda code may come from (default: none, every upload is flagged)"},
 		&cli.BoolFlag{Name: "include-failed-calls", EnvVars: []string{"FULLSTOP_INCLUDE_FAILED_CALLS"}, Usage: "let rules see calls that failed (events with an errorCode)"},
+		&cli.DurationFlag{Name: "lease", Value: etl.DefaultLease, EnvVars: []string{"FULLSTOP_LEASE"}, Usage: "how long a claim on an object lasts unless renewed; processes on one database split a batch by claims, and a dead process's claims expire after this"},
+		&cli.IntFlag{Name: "max-source-failures", Value: etl.DefaultSourceFailureLimit, EnvVars: []string{"FULLSTOP_MAX_SOURCE_FAILURES"}, Usage: "objects in a row the source may fail to give before the batch stops early (exit 1)"},
+		&cli.DurationFlag{Name: "stop-timeout", Value: etl.DefaultStopTimeout, EnvVars: []string{"FULLSTOP_STOP_TIMEOUT"}, Usage: "after SIGTERM or Ctrl-C, how long the objects in work may take to finish and commit"},
+		&cli.DurationFlag{Name: "s3-connect-timeout", Value: s3.DefaultConnectTimeout, EnvVars: []string{"FULLSTOP_S3_CONNECT_TIMEOUT"}, Usage: "bound on the TCP dial and TLS handshake of an S3 connection"},
+		&cli.DurationFlag{Name: "s3-request-timeout", Value: s3.DefaultRequestTimeout, EnvVars: []string{"FULLSTOP_S3_REQUEST_TIMEOUT"}, Usage: "bound on each S3 request's wait for an answer, and on each wait for more of a body"},
+		&cli.DurationFlag{Name: "s3-credentials-timeout", Value: s3.DefaultCredentialsTimeout, EnvVars: []string{"FULLSTOP_S3_CREDENTIALS_TIMEOUT"}, Usage: "bound on finding the AWS credentials at start (the instance metadata service included)"},
 	}
 }
 
@@ -51,9 +109,10 @@ func sourceFlags() []cli.Flag {
 // starts: each package's own configuration, filled from the flags.
 type batchSetup struct {
 	databaseURL string
-	source      string     // as given, for messages
-	s3          *s3.Config // nil for a local folder
-	root        string     // the local folder
+	store       *store.Config // Log is set when the batch is opened
+	source      string        // as given, for messages
+	s3          *s3.Config    // nil for a local folder
+	root        string        // the local folder
 	// lister has Prefix, Accounts and Regions; Source and Log are set when
 	// the batch is opened.
 	lister etl.Lister
@@ -100,8 +159,16 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 	pc.MaxAttempts = c.Int("max-attempts")
 	pc.GroupSize = c.Int("group-size")
 	pc.EvalEvents = c.Int("eval-events")
+	pc.Lease = c.Duration("lease")
+	pc.SourceFailureLimit = c.Int("max-source-failures")
+	pc.StopTimeout = c.Duration("stop-timeout")
+	sc, err := readStoreConfig(c, nil)
+	if err != nil {
+		return nil, err
+	}
 	bs := &batchSetup{
 		databaseURL: dbURL,
+		store:       sc,
 		source:      c.String("source"),
 		lister:      etl.Lister{Accounts: splitList(c.String("accounts")), Regions: splitList(c.String("regions"))},
 		pipeline:    pc,
@@ -127,6 +194,12 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 		return nil, usagef("--group-size (FULLSTOP_GROUP_SIZE) must be at least 1")
 	case pc.EvalEvents < 1:
 		return nil, usagef("--eval-events (FULLSTOP_EVAL_EVENTS) must be at least 1")
+	case pc.Lease < time.Second:
+		return nil, usagef("--lease (FULLSTOP_LEASE) must be at least 1s, not %s", pc.Lease)
+	case pc.SourceFailureLimit < 1:
+		return nil, usagef("--max-source-failures (FULLSTOP_MAX_SOURCE_FAILURES) must be at least 1")
+	case pc.StopTimeout <= 0:
+		return nil, usagef("--stop-timeout (FULLSTOP_STOP_TIMEOUT) must be positive, not %s", pc.StopTimeout)
 	case len(bs.engine.AllowedRegions) == 0:
 		return nil, usagef("--allowed-regions (FULLSTOP_ALLOWED_REGIONS) must name at least one region")
 	}
@@ -146,6 +219,13 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 			Region:    c.String("s3-region"),
 			Endpoint:  c.String("s3-endpoint"),
 			PathStyle: c.Bool("s3-path-style") || (c.String("s3-endpoint") != "" && !c.IsSet("s3-path-style")),
+
+			ConnectTimeout:     c.Duration("s3-connect-timeout"),
+			RequestTimeout:     c.Duration("s3-request-timeout"),
+			CredentialsTimeout: c.Duration("s3-credentials-timeout"),
+		}
+		if bs.s3.ConnectTimeout <= 0 || bs.s3.RequestTimeout <= 0 || bs.s3.CredentialsTimeout <= 0 {
+			return nil, usagef("--s3-connect-timeout, --s3-request-timeout and --s3-credentials-timeout must be positive")
 		}
 		bs.lister.Prefix = prefix
 	} else {
@@ -201,14 +281,16 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 	} else {
 		lister.Source, err = file.New(bs.root)
 	}
+	if errors.Is(err, s3.ErrNoCredentials) {
+		return nil, usagef("%v", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open source %s (FULLSTOP_SOURCE): %w", bs.source, err)
 	}
-	if env.store, err = store.Open(ctx, bs.databaseURL, log); err != nil {
-		return nil, fmt.Errorf("open database (DATABASE_URL): %w", err)
-	}
-	if err := env.store.Migrate(ctx); err != nil {
-		return nil, fmt.Errorf("migrate database: %w", err)
+	sc := *bs.store
+	sc.Log = log
+	if env.store, err = openStore(ctx, bs.databaseURL, &sc); err != nil {
+		return nil, err
 	}
 	pc := bs.pipeline
 	pc.Lister, pc.Evaluator, pc.Ledger, pc.Log = &lister, env.engine, env.store, log

@@ -4,5 +4,6 @@ package main
 // in every package of fullstop.
 const (
 	logSchedule = "schedule"
+	logSignal   = "signal"
 	logSource   = "source"
 )

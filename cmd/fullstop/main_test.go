@@ -193,6 +193,17 @@ func TestConfigErrors(t *testing.T) {
 		{"backfill order", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"backfill", "--source", dir, "--from", "2023-07-11", "--to", "2023-07-10"}, "--from"},
 		{"backfill date", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"backfill", "--source", dir, "--from", "yesterday", "--to", "2023-07-10"}, "--from"},
 		{"bad schedule", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"serve", "--source", dir, "--schedule", "often"}, "--schedule"},
+		{"workers not a number", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir, "--workers", "abc"}, "fullstop run --help"},
+		{"workers not a number in the environment", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x", "FULLSTOP_WORKERS=abc"}, []string{"run", "--source", dir}, "FULLSTOP_WORKERS"},
+		{"unknown flag", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir, "--wokers", "2"}, "-wokers"},
+		{"unknown global flag", nil, []string{"--verbose", "run"}, "-verbose"},
+		{"unknown command", nil, []string{"rnu"}, "rnu"},
+		{"backfill without dates", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"backfill", "--source", dir}, "--from"},
+		{"bad lease", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir, "--lease", "10ms"}, "--lease"},
+		{"bad database timeout", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"migrate", "--database-statement-timeout", "0s"}, "--database-statement-timeout"},
+		{"ledger retry of nothing", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"ledger", "retry"}, "--quarantined"},
+		{"ledger list bad status", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"ledger", "list", "--status", "broken"}, "--status"},
+		{"s3 without credentials", noAWSCredentials(t, "DATABASE_URL=postgres://x@127.0.0.1:1/x"), []string{"run", "--source", "s3://fullstop-no-such-bucket"}, "AWS_ACCESS_KEY_ID"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -257,10 +268,14 @@ func TestRun_FailedObjectExitsNonZero(t *testing.T) {
 	}
 }
 
+// TestRun_KilledMidwayThenRerunEqualsCleanRun kills a run holding claims:
+// a run at once leaves the claimed objects alone, a run after the lease
+// takes them over, and the database equals a clean run's.
 func TestRun_KilledMidwayThenRerunEqualsCleanRun(t *testing.T) {
 	t.Parallel()
 	root := todayTree(t, 300)
-	args := []string{"--log-level", "error", "run", "--source", root, "--group-size", "1", "--workers", "1"}
+	const lease = 3 * time.Second
+	args := []string{"--log-level", "error", "run", "--source", root, "--group-size", "1", "--workers", "1", "--lease", lease.String()}
 
 	clean := pgtest.New(t)
 	if code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + clean}, args...); code != 0 {
@@ -288,15 +303,36 @@ func TestRun_KilledMidwayThenRerunEqualsCleanRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.cmd.Wait()
+	killedAt := time.Now()
 	done := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`)
 	if done >= 300 {
 		t.Fatalf("the run finished (%d objects) before it was killed; the test proves nothing", done)
 	}
-	if code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + db}, args...); code != 0 {
-		t.Fatalf("re-run: exit %d\n%s\n%s", code, out, errOut)
+	held := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger_claim WHERE expires_at > now()`)
+	if held == 0 {
+		t.Fatalf("the killed run held no claims; the test proves nothing")
+	}
+	// At once: the dead run's claims are live, another run leaves them.
+	code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + db}, args...)
+	if time.Since(killedAt) < lease {
+		if code != 0 || !strings.Contains(out, fmt.Sprintf("%d processed by other batches", held)) {
+			t.Fatalf("re-run within the lease: exit %d, want 0 and %d objects left to the dead run\n%s\n%s", code, held, out, errOut)
+		}
+		if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`); n != 300-held {
+			t.Fatalf("after the re-run within the lease the ledger has %d rows, want %d", n, 300-held)
+		}
+	}
+	// After the lease: the claims are taken over.
+	time.Sleep(time.Until(killedAt.Add(lease + 200*time.Millisecond)))
+	code, out, errOut = fullstop(t, []string{"DATABASE_URL=" + db}, args...)
+	if code != 0 || strings.Contains(out, "other batches") {
+		t.Fatalf("re-run after the lease: exit %d\n%s\n%s", code, out, errOut)
 	}
 	if got := snapshot(t, db); got != want {
 		t.Fatalf("killed after %d objects and re-run: database differs from a clean run", done)
+	}
+	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger_claim`); n != 0 {
+		t.Fatalf("%d claims left after the runs", n)
 	}
 }
 

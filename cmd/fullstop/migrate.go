@@ -5,8 +5,6 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
-
-	"github.com/fullstop-audit/fullstop/store"
 )
 
 func migrateCommand(a *app) *cli.Command {
@@ -19,14 +17,15 @@ func migrateCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(c.Context, dbURL, a.log)
+			sc, err := readStoreConfig(c, a.log)
 			if err != nil {
-				return fmt.Errorf("open database (DATABASE_URL): %w", err)
+				return err
 			}
-			defer st.Close()
-			if err := st.Migrate(c.Context); err != nil {
-				return fmt.Errorf("migrate database: %w", err)
+			st, err := openStore(c.Context, dbURL, sc)
+			if err != nil {
+				return err
 			}
+			st.Close()
 			fmt.Fprintln(os.Stdout, "fullstop migrate: database schema is up to date")
 			return nil
 		},

@@ -27,8 +27,9 @@ func runCommand(a *app) *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "run one batch: process the new log objects of the look-back window, print a summary, exit",
-		Description: "Lists the day folders inside the look-back window, processes every log object the ledger\n" +
-			"does not hold yet, and exits non-zero if any object could not be read.",
+		Description: "Lists the day folders inside the look-back window and processes every log object the ledger\n" +
+			"does not hold yet (or holds with another ETag or size), claiming each first, so that several\n" +
+			"processes on one database split the work. " + exitCodesHelp,
 		Flags: append(append(databaseFlags(), sourceFlags()...), lookbackFlag()),
 		Action: func(c *cli.Context) error {
 			bs, err := readBatchSetup(c, etl.Config{})
@@ -46,14 +47,8 @@ func runCommand(a *app) *cli.Command {
 			defer env.Close()
 			from, to := etl.LookbackWindow(time.Now(), lookback)
 			res, err := env.pipe.Run(c.Context, from, to)
-			printSummary(os.Stdout, "run", bs.source, from, to, res)
-			if err != nil {
-				return err
-			}
-			if len(res.Failed) > 0 {
-				return errFailedObjects
-			}
-			return nil
+			printSummary(os.Stdout, "run", bs.source, from, to, res, err)
+			return batchError(bs.databaseURL, res, err)
 		},
 	}
 }
