@@ -93,6 +93,9 @@ type Config struct {
 	// Progress, if set, is called after every committed group and failed
 	// object with the number of objects finished so far and the total.
 	Progress func(p Progress)
+	// Metrics, if set, counts each batch's objects by outcome, the
+	// rewritten objects and the batches.
+	Metrics *Metrics
 }
 
 // Progress is the state of a running batch.
@@ -234,7 +237,12 @@ func (pr *processed) fail(k failure, err error) {
 //
 // The error is a *SourceError when the source kept failing; Result counts
 // only what committed, whatever the error.
-func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (*Result, error) {
+func (p *Pipeline) Run(ctx context.Context, from, to time.Time) (res *Result, err error) {
+	defer func() { p.cfg.Metrics.observe(res, err) }()
+	return p.run(ctx, from, to)
+}
+
+func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error) {
 	start := time.Now()
 	res := &Result{Holder: cmp.Or(p.cfg.Holder, newHolder())}
 	defer func() { res.Duration = time.Since(start) }()

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fullstop-audit/fullstop/etl"
@@ -688,5 +690,49 @@ func TestPipeline_AllRealLogsThroughMinIO(t *testing.T) {
 	want := map[string]int{"WRONG_REGION": 6, "EC2_WITH_KEYPAIR": 1, "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION": 8}
 	if fmt.Sprint(byType) != fmt.Sprint(want) {
 		t.Fatalf("violations by type %v, want %v", byType, want)
+	}
+}
+
+// TestPipeline_Metrics counts a batch's outcomes, and a rewritten object,
+// in the Prometheus counters.
+func TestPipeline_Metrics(t *testing.T) {
+	t.Parallel()
+	root := copyTree(t, invictusRoot)
+	e := newEnv(t, fileSource(t, root), "")
+	reg := prometheus.NewRegistry()
+	m := etl.NewMetrics(reg)
+	withMetrics := func(c *etl.Config) { c.Metrics = m }
+	e.run(t, withMetrics, day, nextDay)
+	if got := testutil.ToFloat64(m.Objects.WithLabelValues("done")); got != 55 {
+		t.Fatalf("done objects = %v, want 55", got)
+	}
+	// Rewrite one object (new content: another size and ETag).
+	var one string
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && one == "" && strings.HasSuffix(p, ".json.gz") {
+			one = p
+		}
+		return nil
+	})
+	if err := os.WriteFile(one, gz(t, logFile(lambdaRecord("rewritten-1"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(t, withMetrics, day, nextDay)
+	if res.Rewritten != 1 || res.Objects != 1 || res.AlreadyDone != 54 {
+		t.Fatalf("run after a rewrite: %+v", res)
+	}
+	for name, want := range map[string]float64{"done": 56, "already_done": 54} {
+		if got := testutil.ToFloat64(m.Objects.WithLabelValues(name)); got != want {
+			t.Errorf("%s objects = %v, want %v", name, got, want)
+		}
+	}
+	if got := testutil.ToFloat64(m.Rewritten); got != 1 {
+		t.Errorf("rewritten = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.Batches.WithLabelValues("done")); got != 2 {
+		t.Errorf("batches done = %v, want 2", got)
+	}
+	if n, err := testutil.GatherAndCount(reg); err != nil || n == 0 {
+		t.Errorf("registry gathers %d metrics, %v", n, err)
 	}
 }

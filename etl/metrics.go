@@ -1,0 +1,62 @@
+package etl
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the pipeline's Prometheus counters. Labels stay bounded: an
+// outcome or a result, never a key, an account or an ARN.
+type Metrics struct {
+	// Objects counts listed objects by what became of them: done, failed
+	// (content), unread (source or rules failed), gone, others (another
+	// batch had them), already_done, quarantined.
+	Objects *prometheus.CounterVec
+	// Rewritten counts objects found with another ETag or size than the
+	// ledger held as done: for an audit trail, itself a finding.
+	Rewritten prometheus.Counter
+	// Batches counts batches by result: done, failed, interrupted.
+	Batches *prometheus.CounterVec
+}
+
+// NewMetrics returns the pipeline's counters, registered with reg (nil:
+// not registered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Objects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fullstop_objects_total",
+			Help: "Log objects listed by batches, by outcome.",
+		}, []string{"outcome"}),
+		Rewritten: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fullstop_objects_rewritten_total",
+			Help: "Log objects found with another ETag or size than the ledger held as done; they are read again.",
+		}),
+		Batches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fullstop_batches_total",
+			Help: "Batches run, by result.",
+		}, []string{"result"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Objects, m.Rewritten, m.Batches)
+	}
+	return m
+}
+
+// observe counts one batch's result.
+func (m *Metrics) observe(res *Result, err error) {
+	if m == nil || res == nil {
+		return
+	}
+	for outcome, n := range map[string]int{
+		"done": res.Objects, "failed": len(res.Failed), "unread": len(res.Unread), "gone": res.Gone,
+		"others": res.Others, "already_done": res.AlreadyDone, "quarantined": res.Quarantined,
+	} {
+		m.Objects.WithLabelValues(outcome).Add(float64(n))
+	}
+	m.Rewritten.Add(float64(res.Rewritten))
+	switch {
+	case err != nil:
+		m.Batches.WithLabelValues("failed").Inc()
+	case res.Interrupted:
+		m.Batches.WithLabelValues("interrupted").Inc()
+	default:
+		m.Batches.WithLabelValues("done").Inc()
+	}
+}
