@@ -315,6 +315,7 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 		fetchers.Go(func() error {
 			for c := range feed {
 				f := p.fetch(fctx, c)
+				b.fetched(f)
 				select {
 				case fetched <- f:
 				case <-fctx.Done():
@@ -365,10 +366,12 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 		p.log.Warn("objects abandoned at the stop", logObjects, res.Abandoned, logReason, cause)
 		err = nil
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return res, err
-	case b.sourceErr != nil:
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sourceErr != nil {
 		return res, b.sourceErr
 	}
 	return res, nil
@@ -394,10 +397,9 @@ type batch struct {
 	done     int // objects accounted for, for Progress
 
 	stopFeed  chan struct{} // closed when the source keeps failing
-	stopOnce  sync.Once
-	sourceErr *SourceError // why stopFeed was closed
-	inARow    int          // objects in a row the source or the rules failed on
-	mu        sync.Mutex   // guards claimed, read at the end
+	sourceErr *SourceError  // why stopFeed was closed; guarded by mu
+	inARow    int           // objects in a row the source failed to give (mu) or the rules failed on (committer)
+	mu        sync.Mutex    // guards claimed, done, sourceErr, inARow and res's counts
 }
 
 // feed claims the candidates chunk by chunk, just before the fetchers need
@@ -814,9 +816,7 @@ func (b *batch) commit(ctx context.Context, in <-chan processed) error {
 	for pr := range in {
 		switch pr.kind {
 		case failNone:
-			b.inARow = 0
 		case failContent:
-			b.inARow = 0
 			if err := b.fail(ctx, pr); err != nil {
 				return err
 			}
@@ -883,13 +883,39 @@ func (b *batch) unread(ctx context.Context, pr processed) error {
 	if len(b.res.Unread) <= maxUnreadLogged {
 		p.log.Warn("object not read; left for the next batch", logKey, key, logReason, pr.err)
 	}
-	b.inARow++
-	if b.inARow >= p.cfg.SourceFailureLimit && b.sourceErr == nil {
-		b.sourceErr = &SourceError{Source: p.cfg.Lister.Source.String(), Failures: b.inARow, Last: pr.err}
-		p.log.Error("source keeps failing; stopping the batch", logSource, b.sourceErr.Source, logFailed, b.inARow, logErr, pr.err)
-		b.stopOnce.Do(func() { close(b.stopFeed) })
+	if pr.kind == failRules {
+		b.mu.Lock()
+		b.inARow++
+		b.checkInARow(pr.err)
+		b.mu.Unlock()
 	}
 	return nil
+}
+
+// fetched counts the source's failures in a row, in the order the fetches
+// end: a fetch that got the object's bytes ends a run of failures.
+func (b *batch) fetched(f fetchedObject) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch f.kind {
+	case failSource:
+		b.inARow++
+		b.checkInARow(f.err)
+	case failNone, failContent:
+		b.inARow = 0
+	}
+}
+
+// checkInARow stops the feed when the failures in a row reach the limit;
+// b.mu is held.
+func (b *batch) checkInARow(last error) {
+	p := b.p
+	if b.inARow < p.cfg.SourceFailureLimit || b.sourceErr != nil {
+		return
+	}
+	b.sourceErr = &SourceError{Source: p.cfg.Lister.Source.String(), Failures: b.inARow, Last: last}
+	p.log.Error("source keeps failing; stopping the batch", logSource, b.sourceErr.Source, logFailed, b.inARow, logErr, last)
+	close(b.stopFeed)
 }
 
 func (b *batch) progress(n int) {
