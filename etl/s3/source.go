@@ -59,8 +59,10 @@ var _ etl.Source = (*Source)(nil)
 
 // Defaults of Config.
 const (
-	DefaultRegion             = "us-east-1"
-	DefaultMaxRetries         = 4
+	DefaultRegion     = "us-east-1"
+	DefaultMaxRetries = 4
+	// maxRetryBackoff bounds the wait between two attempts of a request.
+	maxRetryBackoff           = 3 * time.Second
 	DefaultConnectTimeout     = 10 * time.Second
 	DefaultRequestTimeout     = time.Minute
 	DefaultCredentialsTimeout = 5 * time.Second
@@ -238,6 +240,10 @@ func New(ctx context.Context, cfg Config) (*Source, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.PathStyle
+		// The SDK waits up to 20 s between attempts; a server that is
+		// down would make each object take a minute to give up on, and a
+		// batch notice it late. Throttling still backs off, for less long.
+		o.Retryer = retry.AddWithMaxBackoffDelay(o.Retryer, maxRetryBackoff)
 		// CloudTrail's objects carry no checksum; do not log that for
 		// every GET.
 		o.DisableLogOutputChecksumValidationSkipped = true
