@@ -310,17 +310,24 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 	// Fetchers read objects ahead of the workers, so that a worker does not
 	// wait for the network; each holds at most one object.
 	fetched := make(chan fetchedObject)
-	fetchers, fctx := errgroup.WithContext(gctx)
+	// When the source keeps failing, the fetches in flight are given up
+	// too: they would only wait for their retries to fail.
+	fetchCtx, cancelFetch := context.WithCancel(gctx)
+	defer cancelFetch()
+	b.cancelFetch = cancelFetch
+	// A cancelled fetch still goes on to the committer, which hands its
+	// object back; only the end of the whole batch (gctx) stops a fetcher.
+	var fetchers errgroup.Group
 	for range p.cfg.Fetchers {
 		fetchers.Go(func() error {
 			for c := range feed {
-				f := p.fetch(fctx, c)
+				f := p.fetch(fetchCtx, c)
 				b.fetched(f)
 				select {
 				case fetched <- f:
-				case <-fctx.Done():
+				case <-gctx.Done():
 					f.free()
-					return fctx.Err()
+					return gctx.Err()
 				}
 			}
 			return nil
@@ -396,10 +403,11 @@ type batch struct {
 	finished int // of those, objects committed, failed or handed back (committer)
 	done     int // objects accounted for, for Progress
 
-	stopFeed  chan struct{} // closed when the source keeps failing
-	sourceErr *SourceError  // why stopFeed was closed; guarded by mu
-	inARow    int           // objects in a row the source failed to give (mu) or the rules failed on (committer)
-	mu        sync.Mutex    // guards claimed, done, sourceErr, inARow and res's counts
+	stopFeed    chan struct{} // closed when the source keeps failing
+	cancelFetch func()        // cancels the fetches in flight, with stopFeed
+	sourceErr   *SourceError  // why stopFeed was closed; guarded by mu
+	inARow      int           // objects in a row the source failed to give (mu) or the rules failed on (committer)
+	mu          sync.Mutex    // guards claimed, done, sourceErr, inARow and res's counts
 }
 
 // feed claims the candidates chunk by chunk, just before the fetchers need
@@ -916,6 +924,7 @@ func (b *batch) checkInARow(last error) {
 	b.sourceErr = &SourceError{Source: p.cfg.Lister.Source.String(), Failures: b.inARow, Last: last}
 	p.log.Error("source keeps failing; stopping the batch", logSource, b.sourceErr.Source, logFailed, b.inARow, logErr, last)
 	close(b.stopFeed)
+	b.cancelFetch()
 }
 
 func (b *batch) progress(n int) {

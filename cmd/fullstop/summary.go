@@ -44,7 +44,7 @@ func printSummary(w io.Writer, cmd, source string, from, to time.Time, r *etl.Re
 	add(r.Others, "processed by other batches")
 	add(r.Rewritten, "rewritten since they were read (read again)")
 	add(r.Gone, "deleted since they were listed")
-	add(r.Abandoned, "abandoned at the stop (left for the next batch)")
+	add(r.Abandoned, "not finished (the batch stopped; left for the next batch)")
 	more := ""
 	if len(extra) > 0 {
 		more = ", " + strings.Join(extra, ", ")

@@ -56,9 +56,18 @@ type Server struct {
 	Region    string
 
 	client *awss3.Client
+	dir    string // data folder of a started server
+
+	// Of a started server (bin is empty for an external one): how to
+	// start it again.
+	bin     string
+	addr    string // host:port of the S3 API
+	console string // host:port of the console
+
+	pmu    sync.Mutex    // guards cmd, exited and out, which Restart replaces
 	cmd    *exec.Cmd     // nil for an external server
 	exited chan struct{} // closed when cmd has exited
-	dir    string        // data folder of a started server
+	out    *syncBuffer   // the process's output
 }
 
 var (
@@ -182,6 +191,12 @@ func (s *Server) newClient() {
 	})
 }
 
+// FindMinIO finds the minio binary the way Start does: FULLSTOP_MINIO_BIN,
+// else PATH, else $(go env GOPATH)/bin. It is for tests that Launch a
+// server of their own (to Kill and Restart it, say) even when
+// FULLSTOP_TEST_S3_ENDPOINT names an external one.
+func FindMinIO() (string, error) { return findMinIO() }
+
 // findMinIO finds the minio binary.
 func findMinIO() (string, error) {
 	if bin := os.Getenv(EnvMinIOBin); bin != "" {
@@ -238,10 +253,28 @@ func launch(bin string) (*Server, error) {
 		SecretKey: randomHex(16),
 		Region:    defaultRegion,
 		dir:       dir,
-		exited:    make(chan struct{}),
+		bin:       bin,
+		addr:      addr,
+		console:   console,
 	}
-	var out syncBuffer
-	cmd := exec.Command(bin, "server", filepath.Join(dir, "data"), "--address", addr, "--console-address", console, "--quiet")
+	if err := s.startProcess(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := s.waitReady(); err != nil {
+		out := s.output()
+		s.stop()
+		return nil, fmt.Errorf("minio (%s) at %s: %w; output:\n%s", bin, addr, err, out)
+	}
+	s.newClient()
+	return s, nil
+}
+
+// startProcess starts the minio process of a started server, on its
+// address, with its data folder and credentials.
+func (s *Server) startProcess() error {
+	out := &syncBuffer{}
+	cmd := exec.Command(s.bin, "server", filepath.Join(s.dir, "data"), "--address", s.addr, "--console-address", s.console, "--quiet")
 	cmd.Env = append(os.Environ(),
 		"MINIO_ROOT_USER="+s.AccessKey,
 		"MINIO_ROOT_PASSWORD="+s.SecretKey,
@@ -250,27 +283,96 @@ func launch(bin string) (*Server, error) {
 		"MINIO_UPDATE=off",
 		"MINIO_CI_CD=1",
 	)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+		return fmt.Errorf("start %s: %w", s.bin, err)
 	}
-	s.cmd = cmd
+	exited := make(chan struct{})
 	go func() {
 		cmd.Wait()
-		close(s.exited)
+		close(exited)
 	}()
-	if err := s.waitReady(); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("minio (%s) at %s: %w; output:\n%s", bin, addr, err, out.String())
+	s.pmu.Lock()
+	s.cmd, s.exited, s.out = cmd, exited, out
+	s.pmu.Unlock()
+	return nil
+}
+
+// process returns the current minio process and its exit channel (nil,
+// nil for an external server).
+func (s *Server) process() (*exec.Cmd, chan struct{}) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	return s.cmd, s.exited
+}
+
+// output is what the current minio process printed.
+func (s *Server) output() string {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	if s.out == nil {
+		return ""
 	}
-	s.newClient()
-	return s, nil
+	return s.out.String()
+}
+
+// Kill kills the minio process of a server from Launch or Start with
+// SIGKILL, as a crash would, and waits until it has exited. Its data
+// folder, address and credentials are kept: Restart starts it again. Close
+// still removes the data. Kill does nothing to an external server
+// (FULLSTOP_TEST_S3_ENDPOINT) or a server already killed.
+func (s *Server) Kill() {
+	cmd, exited := s.process()
+	if cmd == nil || cmd.Process == nil {
+		return
+	}
+	cmd.Process.Kill()
+	<-exited
+}
+
+// restartTimeout bounds Restart's wait for the address to be free again.
+const restartTimeout = 30 * time.Second
+
+// Restart starts the minio process of a server from Launch or Start again
+// on the same address, with the same data folder and credentials, and
+// waits until it answers; it kills the running process first if there is
+// one. Failing is fatal. Restart of an external server is fatal too.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	if err := s.restart(); err != nil {
+		t.Fatalf("s3test: %v", err)
+	}
+}
+
+func (s *Server) restart() error {
+	if s.bin == "" {
+		return fmt.Errorf("restart %s: not a server started by s3test", s.Endpoint)
+	}
+	s.Kill()
+	// The address was MinIO's a moment ago; if it is not free yet (or MinIO
+	// fails to come up for another reason), try again for a while.
+	deadline := time.Now().Add(restartTimeout)
+	for {
+		if err := s.startProcess(); err != nil {
+			return err
+		}
+		err := s.waitReady()
+		if err == nil {
+			return nil
+		}
+		out := s.output()
+		s.Kill()
+		if time.Now().After(deadline) {
+			return fmt.Errorf("restart minio (%s) at %s: %w; output:\n%s", s.bin, s.addr, err, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // waitReady polls MinIO's liveness endpoint until it answers 200.
 func (s *Server) waitReady() error {
+	_, exited := s.process()
 	deadline := time.Now().Add(readyTimeout)
 	hc := &http.Client{Timeout: 2 * time.Second}
 	for {
@@ -282,7 +384,7 @@ func (s *Server) waitReady() error {
 			}
 		}
 		select {
-		case <-s.exited:
+		case <-exited:
 			return errors.New("exited before it was ready")
 		case <-time.After(50 * time.Millisecond):
 		}
@@ -293,10 +395,7 @@ func (s *Server) waitReady() error {
 }
 
 func (s *Server) stop() {
-	if s.cmd != nil && s.cmd.Process != nil {
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
+	s.Kill()
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
