@@ -457,3 +457,18 @@ func TestLedger_ListAndRetry(t *testing.T) {
 		t.Fatalf("ledger retry with a missing key: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestRun_ListingFailureIsAFailedBatch: a source that cannot be listed
+// fails the batch, and the summary says so.
+func TestRun_ListingFailureIsAFailedBatch(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	env := []string{"DATABASE_URL=" + db, "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true"}
+	code, out, errOut := fullstop(t, env, "--log-level", "error", "run", "--source", "s3://fullstop-unreachable", "--s3-endpoint", "http://127.0.0.1:1")
+	first, _, _ := strings.Cut(out, "\n")
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if code != exitFailed || !strings.HasSuffix(first, ": failed (the error follows on stderr)") || len(lines) != 1 ||
+		!strings.HasPrefix(lines[0], "fullstop: list s3://fullstop-unreachable") {
+		t.Fatalf("exit %d\n%s\n%s: want 1, a failed summary and one line naming the source", code, out, errOut)
+	}
+}
