@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -258,41 +257,9 @@ func TestLedgerListAndRetry(t *testing.T) {
 	}
 }
 
-// silentServer accepts connections and never answers, as a stalled
-// database does.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return l.Addr().String()
-}
-
 func TestOpen_silentServerTimesOut(t *testing.T) {
 	t.Parallel()
-	addr := silentServer(t)
+	addr := pgtest.SilentServer(t)
 	for _, tt := range []struct {
 		name string
 		url  string

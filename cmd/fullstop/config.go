@@ -49,6 +49,21 @@ func readStoreConfig(c *cli.Context, log *slog.Logger) (*store.Config, error) {
 	return sc, nil
 }
 
+// openStoreFromFlags opens and migrates the database the database flags
+// name.
+func openStoreFromFlags(c *cli.Context, log *slog.Logger) (*store.Store, string, error) {
+	dbURL, err := readDatabaseURL(c)
+	if err != nil {
+		return nil, "", err
+	}
+	sc, err := readStoreConfig(c, log)
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := openStore(c.Context, dbURL, sc)
+	return st, dbURL, err
+}
+
 // openStore opens and migrates the database.
 func openStore(ctx context.Context, dbURL string, sc *store.Config) (*store.Store, error) {
 	st, err := store.Open(ctx, dbURL, sc)

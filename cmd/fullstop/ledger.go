@@ -58,15 +58,7 @@ func ledgerListCommand(a *app) *cli.Command {
 			if format != "text" && format != "json" {
 				return usagef("--format: %q is not text or json", format)
 			}
-			dbURL, err := readDatabaseURL(c)
-			if err != nil {
-				return err
-			}
-			sc, err := readStoreConfig(c, a.log)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(c.Context, dbURL, sc)
+			st, dbURL, err := openStoreFromFlags(c, a.log)
 			if err != nil {
 				return err
 			}
@@ -165,15 +157,7 @@ func ledgerRetryCommand(a *app) *cli.Command {
 			case len(keys) == 0 && len(statuses) == 0:
 				return usagef("ledger retry: give the KEYs to release, or --quarantined or --failed")
 			}
-			dbURL, err := readDatabaseURL(c)
-			if err != nil {
-				return err
-			}
-			sc, err := readStoreConfig(c, a.log)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(c.Context, dbURL, sc)
+			st, dbURL, err := openStoreFromFlags(c, a.log)
 			if err != nil {
 				return err
 			}

@@ -6,13 +6,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -212,41 +210,9 @@ func TestRun_ConcurrentProcessesSplitTheWork(t *testing.T) {
 	}
 }
 
-// silentListener accepts connections and never answers, as a database
-// that hangs does.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
-}
-
 func TestRun_DatabaseThatNeverAnswers(t *testing.T) {
 	t.Parallel()
-	addr := silentListener(t)
+	addr := pgtest.SilentServer(t)
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string

@@ -13,15 +13,7 @@ func migrateCommand(a *app) *cli.Command {
 		Usage: "apply the database migrations (every other command applies them too)",
 		Flags: databaseFlags(),
 		Action: func(c *cli.Context) error {
-			dbURL, err := readDatabaseURL(c)
-			if err != nil {
-				return err
-			}
-			sc, err := readStoreConfig(c, a.log)
-			if err != nil {
-				return err
-			}
-			st, err := openStore(c.Context, dbURL, sc)
+			st, _, err := openStoreFromFlags(c, a.log)
 			if err != nil {
 				return err
 			}

@@ -134,3 +134,36 @@ func (p *Proxy) Cut() {
 
 // String names the proxy for test logs.
 func (p *Proxy) String() string { return fmt.Sprintf("proxy %s -> %s", p.l.Addr(), p.target) }
+
+// SilentServer listens on a free port of 127.0.0.1, accepts connections and
+// never answers, as a database that hangs does; it returns host:port. It
+// stops when the test ends.
+func SilentServer(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("pgtest: silent server: %v", err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
