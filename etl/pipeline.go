@@ -250,8 +250,9 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 	cands, stats, err := p.cfg.Lister.ListRange(ctx, from, to)
 	res.ListCalls = stats.ListCalls
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil { // stopped before any work: an interruption
 			res.Interrupted = true
+			return res, nil
 		}
 		return res, fmt.Errorf("list %s: %w", p.cfg.Lister.Source, err)
 	}
@@ -260,6 +261,7 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 	if err != nil {
 		if ctx.Err() != nil {
 			res.Interrupted = true
+			return res, nil
 		}
 		return res, err
 	}

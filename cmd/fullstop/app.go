@@ -98,6 +98,11 @@ func runMain(args []string, stderr io.Writer) int {
 		os.Exit(exitInterrupted)
 	}()
 	err := newAppWith(a, stderr).RunContext(ctx, args)
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// A signal stopped the command while it was starting (connecting,
+		// migrating): an interruption too.
+		err = fmt.Errorf("%w (%v)", errInterrupted, err)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "fullstop:", oneLine(err.Error()))
 	}

@@ -438,3 +438,20 @@ func TestRun_ListingFailureIsAFailedBatch(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s: want 1, a failed summary and one line naming the source", code, out, errOut)
 	}
 }
+
+// TestRun_SIGTERMWhileConnectingExitsThree: a signal while the database
+// does not answer yet stops the command at once, as an interruption.
+func TestRun_SIGTERMWhileConnectingExitsThree(t *testing.T) {
+	t.Parallel()
+	addr := pgtest.SilentServer(t)
+	p := command(t, []string{"DATABASE_URL=postgres://u@" + addr + "/db?sslmode=disable"}, "run", "--source", t.TempDir(), "--database-connect-timeout", "1m")
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	code, took := wait(t, p, 10*time.Second)
+	if code != exitInterrupted || !strings.Contains(p.stderr.String(), "fullstop: interrupted") {
+		t.Fatalf("exit %d after %s, want 3\n%s", code, took, p.stderr.String())
+	}
+}
