@@ -23,6 +23,12 @@ func ledgerCommand(a *app) *cli.Command {
 			ledgerListCommand(a),
 			ledgerRetryCommand(a),
 		},
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usagef("unknown command %q: want fullstop ledger list or fullstop ledger retry (see fullstop ledger --help)", "ledger "+c.Args().First())
+			}
+			return cli.ShowSubcommandHelp(c)
+		},
 	}
 }
 

@@ -198,6 +198,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown flag", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir, "--wokers", "2"}, "-wokers"},
 		{"unknown global flag", nil, []string{"--verbose", "run"}, "-verbose"},
 		{"unknown command", nil, []string{"rnu"}, "rnu"},
+		{"unknown ledger command", nil, []string{"ledger", "lst"}, "ledger lst"},
 		{"backfill without dates", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"backfill", "--source", dir}, "--from"},
 		{"bad lease", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir, "--lease", "10ms"}, "--lease"},
 		{"bad database timeout", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"migrate", "--database-statement-timeout", "0s"}, "--database-statement-timeout"},
