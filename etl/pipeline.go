@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/rand"
+	crand "crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"sort"
@@ -307,7 +308,7 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 	g, gctx := errgroup.WithContext(work)
 	g.Go(func() error {
 		defer close(feed)
-		return b.feed(ctx, gctx, todo, feed)
+		return b.feed(ctx, gctx, work, todo, feed)
 	})
 	// Fetchers read objects ahead of the workers, so that a worker does not
 	// wait for the network; each holds at most one object.
@@ -390,7 +391,7 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 func newHolder() string {
 	host, _ := os.Hostname()
 	var b [4]byte
-	_, _ = rand.Read(b[:])
+	_, _ = crand.Read(b[:])
 	return fmt.Sprintf("%s:%d:%s", cmp.Or(host, "localhost"), os.Getpid(), hex.EncodeToString(b[:]))
 }
 
@@ -415,10 +416,19 @@ type batch struct {
 // feed claims the candidates chunk by chunk, just before the fetchers need
 // them, and sends the claimed ones on. It stops when ctx is cancelled (the
 // batch is interrupted), when the source keeps failing, or when gctx is
-// done (an error).
-func (b *batch) feed(ctx, gctx context.Context, todo []Candidate, feed chan<- Candidate) error {
+// done (an error). Claims run under work, which an error does not cancel:
+// a claim cancelled on the client could still commit on the server after
+// the batch gave its leases back, and hold its objects until they expire.
+func (b *batch) feed(ctx, gctx, work context.Context, todo []Candidate, feed chan<- Candidate) error {
 	p := b.p
 	chunk := max(p.cfg.Fetchers, p.cfg.GroupSize)
+	// Batches that start together with the same objects would claim the
+	// same chunks one after the other; each starts at a random chunk
+	// instead, so that they meet less and split the work sooner.
+	if chunks := (len(todo) + chunk - 1) / chunk; chunks > 1 {
+		off := rand.IntN(chunks) * chunk
+		todo = append(todo[off:len(todo):len(todo)], todo[:off]...)
+	}
 	for len(todo) > 0 {
 		select {
 		case <-ctx.Done():
@@ -432,7 +442,7 @@ func (b *batch) feed(ctx, gctx context.Context, todo []Candidate, feed chan<- Ca
 		n := min(chunk, len(todo))
 		next := todo[:n]
 		todo = todo[n:]
-		mine, err := b.claim(gctx, next)
+		mine, err := b.claim(work, next)
 		if err != nil {
 			return err
 		}

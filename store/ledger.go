@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -78,15 +79,35 @@ func (s *Store) LedgerClaim(ctx context.Context, holder string, keys []string, t
 	}
 	ctx, cancel := s.statementCtx(ctx)
 	defer cancel()
+	for try := 1; ; try++ {
+		claimed, err := s.claim(ctx, holder, keys, ttl)
+		if err == nil {
+			return claimed, nil
+		}
+		if !retryable(err) || try == claimTries {
+			return nil, fmt.Errorf("claim %d objects: %w", len(keys), s.dbErr(ctx, err))
+		}
+		// Two claims that met in a deadlock: PostgreSQL aborted this one,
+		// which changed nothing; the other went through.
+		s.log.Debug("claim met a concurrent claim, retrying", logTry, try, logErr, err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("claim %d objects: %w", len(keys), s.dbErr(ctx, err))
+		case <-time.After(time.Duration(rand.Int64N(int64(50 * time.Millisecond)))):
+		}
+	}
+}
+
+// claimTries is how often a claim that met a concurrent one in a deadlock
+// is tried.
+const claimTries = 5
+
+func (s *Store) claim(ctx context.Context, holder string, keys []string, ttl time.Duration) ([]string, error) {
 	rows, err := s.pool.Query(ctx, ledgerClaimSQL, holder, keys, ttl.Milliseconds())
 	if err != nil {
-		return nil, fmt.Errorf("claim %d objects: %w", len(keys), s.dbErr(ctx, err))
+		return nil, err
 	}
-	claimed, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, fmt.Errorf("claim %d objects: %w", len(keys), s.dbErr(ctx, err))
-	}
-	return claimed, nil
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // LedgerRenew extends every lease of holder to ttl from now and returns

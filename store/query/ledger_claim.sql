@@ -21,6 +21,7 @@ WITH want AS (
 ), inserted AS (
     INSERT INTO fullstop_data.ledger_claim (object_key, holder, claimed_at, expires_at)
     SELECT object_key, $1, now(), now() + $3::bigint * interval '1 millisecond' FROM want
+    ORDER BY object_key
     ON CONFLICT (object_key) DO NOTHING
     RETURNING object_key
 )
