@@ -276,7 +276,7 @@ func TestRun_KilledMidwayThenRerunEqualsCleanRun(t *testing.T) {
 	t.Parallel()
 	root := todayTree(t, 300)
 	const lease = 3 * time.Second
-	args := []string{"--log-level", "error", "run", "--source", root, "--group-size", "1", "--workers", "1", "--lease", lease.String()}
+	args := []string{"--log-level", "error", "run", "--source", root, "--group-size", "1", "--workers", "1", "--fetchers", "8", "--lease", lease.String()}
 
 	clean := pgtest.New(t)
 	if code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + clean}, args...); code != 0 {
@@ -293,7 +293,9 @@ func TestRun_KilledMidwayThenRerunEqualsCleanRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`) < 5 {
+	// Kill it after a few objects, at a moment it holds claims.
+	for query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`) < 5 ||
+		query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger_claim`) == 0 {
 		if time.Now().After(deadline) {
 			p.cmd.Process.Kill()
 			t.Fatal("run made no progress")
