@@ -284,7 +284,7 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 	})
 	defer stopTimer()
 
-	b := &batch{p: p, res: res, holder: res.Holder, total: len(todo), stopFeed: make(chan struct{})}
+	b := &batch{p: p, res: res, holder: res.Holder, total: len(todo)}
 	renewCtx, stopRenew := context.WithCancel(work)
 	renewed := make(chan struct{})
 	go func() {
@@ -306,18 +306,23 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 	feed := make(chan Candidate)
 	out := make(chan processed, p.cfg.Workers)
 	g, gctx := errgroup.WithContext(work)
+	// The feed stops when the batch is interrupted (ctx), fails (gctx) or
+	// the source keeps failing (b.stop); then the fetches in flight are
+	// given up too, as they would only wait for their retries to fail.
+	feedCtx, stopFeed := context.WithCancel(gctx)
+	defer stopFeed()
+	stopAtInterrupt := context.AfterFunc(ctx, stopFeed)
+	defer stopAtInterrupt()
+	fetchCtx, stopFetch := context.WithCancel(gctx)
+	defer stopFetch()
+	b.stop = func() { stopFeed(); stopFetch() }
 	g.Go(func() error {
 		defer close(feed)
-		return b.feed(ctx, gctx, work, todo, feed)
+		return b.feed(feedCtx, work, todo, feed)
 	})
 	// Fetchers read objects ahead of the workers, so that a worker does not
 	// wait for the network; each holds at most one object.
 	fetched := make(chan fetchedObject)
-	// When the source keeps failing, the fetches in flight are given up
-	// too: they would only wait for their retries to fail.
-	fetchCtx, cancelFetch := context.WithCancel(gctx)
-	defer cancelFetch()
-	b.cancelFetch = cancelFetch
 	// A cancelled fetch still goes on to the committer, which hands its
 	// object back; only the end of the whole batch (gctx) stops a fetcher.
 	var fetchers errgroup.Group
@@ -406,20 +411,19 @@ type batch struct {
 	finished int // of those, objects committed, failed or handed back (committer)
 	done     int // objects accounted for, for Progress
 
-	stopFeed    chan struct{} // closed when the source keeps failing
-	cancelFetch func()        // cancels the fetches in flight, with stopFeed
-	sourceErr   *SourceError  // why stopFeed was closed; guarded by mu
-	inARow      int           // objects in a row the source failed to give (mu) or the rules failed on (committer)
-	mu          sync.Mutex    // guards claimed, done, sourceErr, inARow and res's counts
+	stop      func()       // stops the feed and the fetches in flight when the source keeps failing
+	sourceErr *SourceError // why stop was called; guarded by mu
+	inARow    int          // objects in a row the source failed to give (mu) or the rules failed on (committer)
+	mu        sync.Mutex   // guards claimed, done, sourceErr, inARow and res's counts
 }
 
 // feed claims the candidates chunk by chunk, just before the fetchers need
-// them, and sends the claimed ones on. It stops when ctx is cancelled (the
-// batch is interrupted), when the source keeps failing, or when gctx is
-// done (an error). Claims run under work, which an error does not cancel:
-// a claim cancelled on the client could still commit on the server after
-// the batch gave its leases back, and hold its objects until they expire.
-func (b *batch) feed(ctx, gctx, work context.Context, todo []Candidate, feed chan<- Candidate) error {
+// them, and sends the claimed ones on, until they are all sent or fctx is
+// done (the batch is interrupted, fails, or the source keeps failing).
+// Claims run under work, which none of those cancel: a claim cancelled on
+// the client could still commit on the server after the batch gave its
+// leases back, and hold its objects until they expire.
+func (b *batch) feed(fctx, work context.Context, todo []Candidate, feed chan<- Candidate) error {
 	p := b.p
 	chunk := max(p.cfg.Fetchers, p.cfg.GroupSize)
 	// Batches that start together with the same objects would claim the
@@ -429,16 +433,7 @@ func (b *batch) feed(ctx, gctx, work context.Context, todo []Candidate, feed cha
 		off := rand.IntN(chunks) * chunk
 		todo = append(todo[off:len(todo):len(todo)], todo[:off]...)
 	}
-	for len(todo) > 0 {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-b.stopFeed:
-			return nil
-		case <-gctx.Done():
-			return nil
-		default:
-		}
+	for len(todo) > 0 && fctx.Err() == nil {
 		n := min(chunk, len(todo))
 		next := todo[:n]
 		todo = todo[n:]
@@ -449,11 +444,7 @@ func (b *batch) feed(ctx, gctx, work context.Context, todo []Candidate, feed cha
 		for _, c := range mine {
 			select {
 			case feed <- c:
-			case <-ctx.Done():
-				return nil
-			case <-b.stopFeed:
-				return nil
-			case <-gctx.Done():
+			case <-fctx.Done():
 				return nil
 			}
 		}
@@ -935,8 +926,7 @@ func (b *batch) checkInARow(last error) {
 	}
 	b.sourceErr = &SourceError{Source: p.cfg.Lister.Source.String(), Failures: b.inARow, Last: last}
 	p.log.Error("source keeps failing; stopping the batch", logSource, b.sourceErr.Source, logFailed, b.inARow, logErr, last)
-	close(b.stopFeed)
-	b.cancelFetch()
+	b.stop()
 }
 
 func (b *batch) progress(n int) {
