@@ -390,12 +390,7 @@ func TestRun_SymlinksAreNotFollowed(t *testing.T) {
 func TestLedger_ListAndRetry(t *testing.T) {
 	t.Parallel()
 	root := todayTree(t, 2)
-	now := time.Now().UTC()
-	bad := filepath.Join("AWSLogs/218007301253/CloudTrail/us-east-1", now.Format("2006/01/02"),
-		"218007301253_CloudTrail_us-east-1_"+now.Format("20060102")+"T0000Z_broken.json.gz")
-	if err := os.WriteFile(filepath.Join(root, bad), []byte("\x1f\x8bnot really gzip"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bad := writeBrokenObject(t, root)
 	db := pgtest.New(t)
 	env := []string{"DATABASE_URL=" + db, "FULLSTOP_SOURCE=" + root}
 	if code, out, _ := fullstop(t, env, "--log-level", "error", "run", "--max-attempts", "1"); code != 1 || !strings.Contains(out, "[quarantined]") {

@@ -143,33 +143,57 @@ func todayTree(t *testing.T, n int) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	per := (len(recs) + n - 1) / n
 	for i := 0; i < n; i++ {
-		lo, hi := i*per%len(recs), i*per%len(recs)+per
-		if hi > len(recs) {
-			hi = len(recs)
-		}
-		// Fresh event ids, so every object's violations are its own.
-		var rs []string
-		for j, r := range recs[lo:hi] {
-			var m map[string]any
-			if err := json.Unmarshal(r, &m); err != nil {
-				t.Fatal(err)
-			}
-			m["eventID"] = fmt.Sprintf("%08d-0000-4000-8000-%012d", i, j)
-			b, _ := json.Marshal(m)
-			rs = append(rs, string(b))
-		}
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		fmt.Fprintf(zw, `{"Records":[%s]}`, strings.Join(rs, ","))
-		zw.Close()
+		body := logObject(t, recs, n, i)
 		name := fmt.Sprintf("218007301253_CloudTrail_us-east-1_%sT0000Z_obj%05d.json.gz", now.Format("20060102"), i)
-		if err := os.WriteFile(filepath.Join(dir, name), buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return root
+}
+
+// logObject is the gzipped CloudTrail document of object i of n: its share
+// of recs, with fresh event ids so that every object's violations are its
+// own.
+func logObject(t *testing.T, recs []json.RawMessage, n, i int) []byte {
+	t.Helper()
+	per := (len(recs) + n - 1) / n
+	lo := i * per % len(recs)
+	hi := min(lo+per, len(recs))
+	var rs []string
+	for j, r := range recs[lo:hi] {
+		var m map[string]any
+		if err := json.Unmarshal(r, &m); err != nil {
+			t.Fatal(err)
+		}
+		m["eventID"] = fmt.Sprintf("%08d-0000-4000-8000-%012d", i, j)
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, string(b))
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	fmt.Fprintf(zw, `{"Records":[%s]}`, strings.Join(rs, ","))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// writeBrokenObject writes an object that is not gzip into today's day
+// folder under root and returns its key.
+func writeBrokenObject(t *testing.T, root string) string {
+	t.Helper()
+	now := time.Now().UTC()
+	key := filepath.Join("AWSLogs/218007301253/CloudTrail/us-east-1", now.Format("2006/01/02"),
+		"218007301253_CloudTrail_us-east-1_"+now.Format("20060102")+"T0000Z_broken.json.gz")
+	if err := os.WriteFile(filepath.Join(root, key), []byte("\x1f\x8bnot really gzip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return key
 }
 
 func TestConfigErrors(t *testing.T) {
@@ -250,12 +274,7 @@ func TestRun_SummaryAndSecondRun(t *testing.T) {
 func TestRun_FailedObjectExitsNonZero(t *testing.T) {
 	t.Parallel()
 	root := todayTree(t, 2)
-	now := time.Now().UTC()
-	bad := filepath.Join("AWSLogs/218007301253/CloudTrail/us-east-1", now.Format("2006/01/02"),
-		"218007301253_CloudTrail_us-east-1_"+now.Format("20060102")+"T0000Z_broken.json.gz")
-	if err := os.WriteFile(filepath.Join(root, bad), []byte("\x1f\x8bnot really gzip"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	bad := writeBrokenObject(t, root)
 	db := pgtest.New(t)
 	code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + db}, "run", "--source", "file://"+root)
 	if code != 1 {

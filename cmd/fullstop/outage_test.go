@@ -3,9 +3,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -38,34 +35,12 @@ var outageDay = time.Date(2024, 3, 5, 0, 0, 0, 0, time.UTC)
 func outagePutTree(t *testing.T, srv *s3test.Server, bucket string, n int) []string {
 	t.Helper()
 	recs := records(t)
-	per := (len(recs) + n - 1) / n
 	prefix := fmt.Sprintf("AWSLogs/%s/CloudTrail/%s/%s/", outageAccount, outageRegion, outageDay.Format("2006/01/02"))
 	var keys []string
 	for i := 0; i < n; i++ {
-		lo := i * per % len(recs)
-		hi := min(lo+per, len(recs))
-		var rs []string
-		for j, r := range recs[lo:hi] {
-			var m map[string]any
-			if err := json.Unmarshal(r, &m); err != nil {
-				t.Fatal(err)
-			}
-			m["eventID"] = fmt.Sprintf("%08d-0000-4000-8000-%012d", i, j)
-			b, err := json.Marshal(m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rs = append(rs, string(b))
-		}
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		fmt.Fprintf(zw, `{"Records":[%s]}`, strings.Join(rs, ","))
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
 		at := outageDay.Add(time.Duration(i) * 3 * time.Minute)
 		key := fmt.Sprintf("%s%s_CloudTrail_%s_%s_obj%05d.json.gz", prefix, outageAccount, outageRegion, at.Format("20060102T1504Z"), i)
-		srv.Put(t, bucket, key, buf.Bytes())
+		srv.Put(t, bucket, key, logObject(t, recs, n, i))
 		keys = append(keys, key)
 	}
 	return keys
