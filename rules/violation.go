@@ -5,16 +5,20 @@ import "time"
 // Violation is one violation a rule found. Its identity is (AccountID,
 // Region, EventID, Type, InstanceID), with an empty InstanceID meaning NULL.
 type Violation struct {
-	Type       string    // violation type id, e.g. WRONG_REGION
-	EventID    string    // CloudTrail eventID
-	AccountID  string    // AWS account the violation belongs to
-	Region     string    // AWS region name, any string
-	InstanceID string    // affected resource; "" is NULL
-	Username   string    // actor ARN (userIdentity.arn); "" is NULL
-	MetaInfo   string    // JSON text
-	Rule       string    // the rule that produced it, e.g. "sql/rules/WRONG_REGION.sql"
-	EventTime  time.Time // CloudTrail eventTime (UTC)
-	ObjectKey  string    // the log object the event came from
+	Type       string // violation type id, e.g. WRONG_REGION
+	EventID    string // CloudTrail eventID
+	AccountID  string // AWS account the violation belongs to
+	Region     string // AWS region name, any string
+	InstanceID string // affected resource; "" is NULL
+	Username   string // actor ARN (userIdentity.arn); "" is NULL
+	MetaInfo   string // JSON text
+	// Application and Version are the names of the application and
+	// version the affected resource runs, "" when unknown.
+	Application string
+	Version     string
+	Rule        string    // the rule that produced it, e.g. "sql/rules/WRONG_REGION.sql"
+	EventTime   time.Time // CloudTrail eventTime (UTC)
+	ObjectKey   string    // the log object the event came from
 }
 
 // Key returns the identity of the violation as one comparable value.
