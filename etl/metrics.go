@@ -14,6 +14,11 @@ type Metrics struct {
 	Rewritten prometheus.Counter
 	// Batches counts batches by result: done, failed, interrupted.
 	Batches *prometheus.CounterVec
+	// Events counts the CloudTrail records of the objects done.
+	Events prometheus.Counter
+	// Violations counts the violations of the objects done by result: new
+	// (stored for the first time) or seen_again (already stored).
+	Violations *prometheus.CounterVec
 }
 
 // NewMetrics returns the pipeline's counters, registered with reg (nil:
@@ -32,9 +37,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "fullstop_batches_total",
 			Help: "Batches run, by result.",
 		}, []string{"result"}),
+		Events: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fullstop_events_total",
+			Help: "CloudTrail records of the log objects done.",
+		}),
+		Violations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fullstop_violations_total",
+			Help: "Violations found in the log objects done, by result: new or seen_again.",
+		}, []string{"result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Objects, m.Rewritten, m.Batches)
+		reg.MustRegister(m.Objects, m.Rewritten, m.Batches, m.Events, m.Violations)
 	}
 	return m
 }
@@ -51,6 +64,9 @@ func (m *Metrics) observe(res *Result, err error) {
 		m.Objects.WithLabelValues(outcome).Add(float64(n))
 	}
 	m.Rewritten.Add(float64(res.Rewritten))
+	m.Events.Add(float64(res.Events))
+	m.Violations.WithLabelValues("new").Add(float64(res.New))
+	m.Violations.WithLabelValues("seen_again").Add(float64(res.SeenAgain))
 	switch {
 	case err != nil:
 		m.Batches.WithLabelValues("failed").Inc()

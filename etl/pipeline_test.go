@@ -702,9 +702,15 @@ func TestPipeline_Metrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := etl.NewMetrics(reg)
 	withMetrics := func(c *etl.Config) { c.Metrics = m }
-	e.run(t, withMetrics, day, nextDay)
+	first := e.run(t, withMetrics, day, nextDay)
 	if got := testutil.ToFloat64(m.Objects.WithLabelValues("done")); got != 55 {
 		t.Fatalf("done objects = %v, want 55", got)
+	}
+	if got := testutil.ToFloat64(m.Events); got != float64(first.Events) || got == 0 {
+		t.Errorf("events = %v, want %d", got, first.Events)
+	}
+	if got := testutil.ToFloat64(m.Violations.WithLabelValues("new")); got != float64(first.New) || got == 0 {
+		t.Errorf("new violations = %v, want %d", got, first.New)
 	}
 	// Rewrite one object (new content: another size and ETag).
 	var one string

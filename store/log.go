@@ -7,6 +7,7 @@ const (
 	logErr      = "err"
 	logFile     = "file"
 	logObjects  = "objects"
+	logRule     = "rule"
 	logTry      = "try"
 	logType     = "type"
 	logVersion  = "version"

@@ -74,9 +74,10 @@ type Config struct {
 
 // Store is a pool of connections to fullstop's database.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
-	cfg  Config
+	pool      *pgxpool.Pool
+	log       *slog.Logger
+	cfg       Config
+	whitelist whitelistCache
 }
 
 // Open connects to the database at url (see NormalizeURL for the accepted

@@ -25,6 +25,10 @@ var (
 	violationTypeCreateUnknownSQL string
 	//go:embed query/violation_upsert.sql
 	violationUpsertSQL string
+	//go:embed query/violation_stack_create.sql
+	violationStackCreateSQL string
+	//go:embed query/violation_version_create.sql
+	violationVersionCreateSQL string
 )
 
 // violationInColumns are the columns of the temporary table violation_in,
@@ -32,6 +36,7 @@ var (
 var violationInColumns = []string{
 	"violation_type_entity_id", "event_id", "account_id", "region", "instance_id", "username",
 	"meta_info", "plugin_fully_qualified_class_name", "event_time", "seen",
+	"application", "app_version", "rule_entity_id", "comment",
 }
 
 // commitTries is how often a group is written when PostgreSQL aborts the
@@ -95,28 +100,18 @@ func (s *Store) commitGroup(ctx context.Context, holder string, objs []etl.Objec
 			}
 		}
 		skipped = len(lost)
-		rows := mergeViolations(vs, func(v rules.Violation) bool { return !lost[v.ObjectKey] })
-		if len(rows) == 0 {
-			return nil
+		var keep []rules.Violation
+		if len(lost) == 0 {
+			keep = vs
+		} else {
+			for _, v := range vs {
+				if !lost[v.ObjectKey] {
+					keep = append(keep, v)
+				}
+			}
 		}
-		if _, err := tx.Exec(ctx, violationInCreateSQL); err != nil {
-			return fmt.Errorf("create temporary table: %w", err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"violation_in"}, violationInColumns, pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("copy violations: %w", err)
-		}
-		tr, err := tx.Query(ctx, violationTypeCreateUnknownSQL, auditUser)
-		if err != nil {
-			return fmt.Errorf("create unknown violation types: %w", err)
-		}
-		created, err = pgx.CollectRows(tr, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("create unknown violation types: %w", err)
-		}
-		if err := tx.QueryRow(ctx, violationUpsertSQL, auditUser).Scan(&res.New, &res.SeenAgain); err != nil {
-			return fmt.Errorf("upsert violations: %w", err)
-		}
-		return nil
+		res.New, res.SeenAgain, created, err = s.writeViolations(ctx, tx, keep, auditUser)
+		return err
 	})
 	if err != nil {
 		return etl.GroupResult{}, err
@@ -130,6 +125,67 @@ func (s *Store) commitGroup(ctx context.Context, holder string, objs []etl.Objec
 	return res, nil
 }
 
+// writeViolations stores vs in tx as one set: violations with the same
+// identity merged (the first kept), the stored ones marked seen again, the
+// new ones inserted with the applications, versions and types they name
+// (types created with the reference's defaults) and whitelisted by the
+// first active rule that matches. It returns how many were new, how many
+// existed, and the types it created.
+func (s *Store) writeViolations(ctx context.Context, tx pgx.Tx, vs []rules.Violation, user string) (inserted, seenAgain int, created []string, err error) {
+	if len(vs) == 0 {
+		return 0, 0, nil, nil
+	}
+	merged, seen := mergeViolations(vs)
+	wl, err := s.activeWhitelist(ctx, tx)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	stack := false
+	rows := make([][]any, len(merged))
+	for i, v := range merged {
+		var ruleID *int64
+		var comment any
+		if r := wl.Match(rules.WhitelistCandidate{AccountID: v.AccountID, Region: v.Region, Type: v.Type,
+			MetaInfo: v.MetaInfo, Application: v.Application, Version: v.Version}); r != nil {
+			id := r.Rule().ID
+			ruleID = &id
+			comment = cleanText(rules.WhitelistComment(r.Rule().Reason))
+		}
+		stack = stack || v.Application != "" || v.Version != ""
+		rows[i] = []any{
+			v.Type, v.EventID, v.AccountID, v.Region, nullText(v.InstanceID), nullText(v.Username),
+			nullText(v.MetaInfo), nullText(v.Rule), nullTime(v.EventTime), seen[i],
+			nullText(v.Application), nullText(v.Version), ruleID, comment,
+		}
+	}
+	if _, err := tx.Exec(ctx, violationInCreateSQL); err != nil {
+		return 0, 0, nil, fmt.Errorf("create temporary table: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"violation_in"}, violationInColumns, pgx.CopyFromRows(rows)); err != nil {
+		return 0, 0, nil, fmt.Errorf("copy violations: %w", err)
+	}
+	if stack {
+		if _, err := tx.Exec(ctx, violationStackCreateSQL, user); err != nil {
+			return 0, 0, nil, fmt.Errorf("create applications: %w", err)
+		}
+		if _, err := tx.Exec(ctx, violationVersionCreateSQL, user); err != nil {
+			return 0, 0, nil, fmt.Errorf("create application versions: %w", err)
+		}
+	}
+	tr, err := tx.Query(ctx, violationTypeCreateUnknownSQL, user)
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("create unknown violation types: %w", err)
+	}
+	created, err = pgx.CollectRows(tr, pgx.RowTo[string])
+	if err != nil {
+		return 0, 0, nil, fmt.Errorf("create unknown violation types: %w", err)
+	}
+	if err := tx.QueryRow(ctx, violationUpsertSQL, user).Scan(&inserted, &seenAgain); err != nil {
+		return 0, 0, nil, fmt.Errorf("upsert violations: %w", err)
+	}
+	return inserted, seenAgain, created, nil
+}
+
 // retryable reports whether err is PostgreSQL aborting a transaction for a
 // deadlock or a serialization failure.
 func retryable(err error) bool {
@@ -137,33 +193,28 @@ func retryable(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
-// mergeViolations turns the violations keep accepts into rows for
-// violation_in, one per identity (the first one), with the number of
-// detections.
-func mergeViolations(vs []rules.Violation, keep func(rules.Violation) bool) [][]any {
+// mergeViolations returns vs cleaned for storing, one per identity (the
+// first one), with the number of detections of each.
+func mergeViolations(vs []rules.Violation) ([]rules.Violation, []int32) {
 	index := make(map[[5]string]int, len(vs))
-	rows := make([][]any, 0, len(vs))
+	out := make([]rules.Violation, 0, len(vs))
+	seen := make([]int32, 0, len(vs))
 	for _, v := range vs {
-		if !keep(v) {
-			continue
-		}
 		v = cleanViolation(v)
 		if i, ok := index[v.Key()]; ok {
-			rows[i][len(rows[i])-1] = rows[i][len(rows[i])-1].(int32) + 1
+			seen[i]++
 			continue
 		}
-		index[v.Key()] = len(rows)
-		rows = append(rows, []any{
-			v.Type, v.EventID, v.AccountID, v.Region, nullText(v.InstanceID), nullText(v.Username),
-			nullText(v.MetaInfo), nullText(v.Rule), nullTime(v.EventTime), int32(1),
-		})
+		index[v.Key()] = len(out)
+		out = append(out, v)
+		seen = append(seen, 1)
 	}
-	return rows
+	return out, seen
 }
 
 // cleanViolation makes the text fields storable in PostgreSQL.
 func cleanViolation(v rules.Violation) rules.Violation {
-	for _, f := range []*string{&v.Type, &v.EventID, &v.AccountID, &v.Region, &v.InstanceID, &v.Username, &v.MetaInfo, &v.Rule} {
+	for _, f := range []*string{&v.Type, &v.EventID, &v.AccountID, &v.Region, &v.InstanceID, &v.Username, &v.MetaInfo, &v.Rule, &v.Application, &v.Version} {
 		*f = cleanText(*f)
 	}
 	return v

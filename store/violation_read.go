@@ -45,6 +45,12 @@ type ViolationType struct {
 	Priority      *int // 1 is the most important; nil for an auto-created type
 	HelpText      string
 	AuditRelevant bool
+
+	Version        int64
+	Created        time.Time
+	CreatedBy      string
+	LastModified   time.Time
+	LastModifiedBy string
 }
 
 // ViolationCount returns the number of stored violations.
@@ -91,7 +97,8 @@ func (s *Store) ViolationTypes(ctx context.Context) ([]ViolationType, error) {
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ViolationType, error) {
 		var t ViolationType
-		err := r.Scan(&t.ID, &t.Title, &t.Severity, &t.Priority, &t.HelpText, &t.AuditRelevant)
+		err := r.Scan(&t.ID, &t.Title, &t.Severity, &t.Priority, &t.HelpText, &t.AuditRelevant,
+			&t.Version, &t.Created, &t.CreatedBy, &t.LastModified, &t.LastModifiedBy)
 		return t, err
 	})
 	if err != nil {

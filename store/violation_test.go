@@ -233,9 +233,14 @@ func TestViolationCommitGroup_unknownType(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("type BRAND_NEW_TYPE not created")
 	}
-	want := ViolationType{ID: "BRAND_NEW_TYPE", HelpText: "This is only a default message"}
-	if types[i] != want {
-		t.Errorf("created type = %+v, want %+v (no title, severity 0, no priority)", types[i], want)
+	want := ViolationType{ID: "BRAND_NEW_TYPE", HelpText: "This is only a default message", CreatedBy: "FULLSTOP", LastModifiedBy: "FULLSTOP"}
+	got := types[i]
+	if got.Created.IsZero() || got.LastModified.IsZero() {
+		t.Errorf("created type has no created/last_modified time: %+v", got)
+	}
+	got.Created, got.LastModified = time.Time{}, time.Time{}
+	if got != want {
+		t.Errorf("created type = %+v, want %+v (no title, severity 0, no priority)", got, want)
 	}
 	if n, err := st.ViolationCount(ctx); err != nil || n != 2 {
 		t.Errorf("ViolationCount = %d, %v; want 2", n, err)
