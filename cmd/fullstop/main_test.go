@@ -394,62 +394,6 @@ func TestMigrate_JDBCURL(t *testing.T) {
 	}
 }
 
-func TestServe_RunsOnScheduleAndStopsOnSIGTERM(t *testing.T) {
-	t.Parallel()
-	root := todayTree(t, 4)
-	db := pgtest.New(t)
-	p := command(t, []string{"DATABASE_URL=" + db}, "serve", "--source", root, "--schedule", "@every 1s")
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		n := 0
-		if query[bool](t, db, `SELECT to_regclass('fullstop_data.ledger') IS NOT NULL`) {
-			n = query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`)
-		}
-		if n == 4 {
-			break
-		}
-		if time.Now().After(deadline) {
-			p.cmd.Process.Kill()
-			t.Fatalf("serve processed %d of 4 objects", n)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	// Let a scheduled batch or two run, then stop.
-	time.Sleep(1500 * time.Millisecond)
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("serve after SIGTERM: %v\n%s", err, p.stderr.String())
-	}
-	logs := p.stderr.String()
-	if c := strings.Count(logs, "batch done"); c < 2 {
-		t.Fatalf("%d batches logged, want at least 2:\n%s", c, logs)
-	}
-	if !strings.Contains(logs, "serve: stopped") {
-		t.Fatalf("no clean stop:\n%s", logs)
-	}
-}
-
-func TestServe_NoProcessing(t *testing.T) {
-	t.Parallel()
-	p := command(t, nil, "serve", "--no-processing")
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(300 * time.Millisecond)
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("serve --no-processing: %v\n%s", err, p.stderr.String())
-	}
-	if !strings.Contains(p.stderr.String(), "processing is off") {
-		t.Fatalf("stderr: %s", p.stderr.String())
-	}
-}
-
 func TestUnreachableDatabaseIsOneLine(t *testing.T) {
 	t.Parallel()
 	code, stdout, stderr := fullstop(t, []string{"DATABASE_URL=postgres://x@127.0.0.1:1/db"}, "run", "--source", t.TempDir())
