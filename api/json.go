@@ -152,7 +152,7 @@ func newPage[T any](content []T, total, page, size int64, sorts []sortOrder) pag
 	p := pageJSON[T]{Content: content, TotalElements: total, TotalPages: pages, Number: page, Size: size,
 		NumberOfElements: len(content), First: page == 0, Last: page+1 >= pages, Sort: []sortOrderJSON{}}
 	for _, s := range sorts {
-		o := sortOrderJSON{Direction: "ASC", Property: s.property, NullHandling: "NATIVE", Ascending: !s.desc, Descending: s.desc}
+		o := sortOrderJSON{Direction: "ASC", Property: s.property, NullHandling: "NULLS_LAST", Ascending: !s.desc, Descending: s.desc}
 		if s.desc {
 			o.Direction = "DESC"
 		}

@@ -34,6 +34,7 @@ type param struct {
 	enum     []string // the allowed values of a kindString, if limited
 	def      string   // documented default
 	required bool
+	int32    bool // a kindInt that must fit a 32-bit column
 }
 
 // Paging limits.
@@ -109,6 +110,9 @@ func parseValues(query url.Values, path func(string) string, ps []param) (*args,
 		v := strings.TrimSpace(vals[0])
 		switch p.kind {
 		case kindString:
+			if v == "" && len(p.enum) > 0 {
+				continue // an empty choice is no choice
+			}
 			if len(p.enum) > 0 && !contains(p.enum, v) {
 				return nil, badParam(p.in, p.name, v, "must be one of "+strings.Join(p.enum, ", "))
 			}
@@ -134,6 +138,8 @@ func parseValues(query url.Values, path func(string) string, ps []param) (*args,
 				return nil, badParam(p.in, p.name, v, "must be an integer")
 			}
 			switch {
+			case p.int32 && (n < math.MinInt32 || n > math.MaxInt32):
+				return nil, badParam(p.in, p.name, v, "must be a 32-bit integer")
 			case p.kind == kindPage && n < 0:
 				return nil, badParam(p.in, p.name, v, "must be 0 or more")
 			case p.kind == kindPageSize && (n < 1 || n > maxPageSize):

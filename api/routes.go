@@ -88,8 +88,8 @@ func apiRoutes() []route {
 				{name: "last-violation", in: "query", kind: kindInt, desc: "Violations with this id or a higher one."},
 				{name: "checked", in: "query", kind: kindBool, def: "false", desc: "true: resolved violations only; false: open ones."},
 			}, stateParams, []param{
-				{name: "severity", in: "query", kind: kindInt, desc: "The type's violation_severity."},
-				{name: "priority", in: "query", kind: kindInt, desc: "The type's priority."},
+				{name: "severity", in: "query", kind: kindInt, int32: true, desc: "The type's violation_severity."},
+				{name: "priority", in: "query", kind: kindInt, int32: true, desc: "The type's priority."},
 				{name: "audit-relevant", in: "query", kind: kindBool, desc: "The type's audit relevance."},
 				{name: "type", in: "query", kind: kindString, desc: "A violation type id (added to types)."},
 				{name: "types", in: "query", kind: kindList, desc: "Violation type ids, comma-separated or repeated."},
@@ -117,9 +117,10 @@ func apiRoutes() []route {
 		{
 			method: http.MethodPost, path: "/api/violations/{id}/resolution", id: "resolveViolation", tag: "violations",
 			summary: "Resolve a violation with a comment",
-			desc:    "The body is the comment: text/plain as it is, a JSON string unquoted. Needs the violation's account among the caller's accounts.",
-			params:  []param{pathID},
-			body:    &body{desc: "The comment.", schema: "", types: []string{"text/plain", "application/json"}, required: true},
+			desc: "The body is the comment: text/plain as it is (trimmed), an application/json string unquoted; without a " +
+				"Content-Type a JSON string literal is unquoted too (older clients). Needs the violation's account among the caller's accounts.",
+			params: []param{pathID},
+			body:   &body{desc: "The comment.", schema: "", types: []string{"text/plain", "application/json"}, required: true},
 			responses: with([]response{{status: http.StatusOK, desc: "The resolved violation.", schema: violationJSON{}}},
 				append(problemResponses, notFound, tooLarge)...),
 			handle: (*server).resolveViolation,

@@ -242,7 +242,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// The client went away; the status is for the log.
 		err = &httpError{status: 499, detail: "client closed the request", err: err}
 	}
-	if errors.As(err, &he) && he.status >= 500 || !errors.As(err, &he) {
+	if !errors.As(err, &he) || he.status >= 500 {
 		s.log.Error("request failed", logMethod, r.Method, logRoute, r.Pattern, logErr, err)
 	}
 	writeProblem(w, r, err)
@@ -253,7 +253,9 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if err := s.st.Ping(ctx); err != nil {
-		_ = writeJSON(w, http.StatusServiceUnavailable, healthJSON{Status: "DOWN", Database: "DOWN", Error: err.Error()})
+		// The cause names the database's host: logged, not shown.
+		s.log.Warn("health: the database does not answer", logErr, err)
+		_ = writeJSON(w, http.StatusServiceUnavailable, healthJSON{Status: "DOWN", Database: "DOWN", Error: "the database does not answer"})
 		return
 	}
 	_ = writeJSON(w, http.StatusOK, healthJSON{Status: "UP", Database: "UP"})

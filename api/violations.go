@@ -232,8 +232,10 @@ func trimmed(p *string) string {
 	return strings.TrimSpace(*p)
 }
 
-// readComment reads a resolution body: text/plain (or no type) as it is, a
-// JSON string unquoted. An empty comment is a 400.
+// readComment reads a resolution body: text/plain as it is, a JSON string
+// (application/json) unquoted; without a Content-Type, a body that is a
+// JSON string literal is unquoted, any other as it is. Surrounding space
+// is trimmed; an empty comment is a 400.
 func readComment(r *http.Request) (string, error) {
 	b, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -245,7 +247,7 @@ func readComment(r *http.Request) (string, error) {
 		mt, _, _ = mime.ParseMediaType(ct)
 	}
 	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json")
-	if isJSON || (strings.HasPrefix(text, `"`) && json.Valid([]byte(text))) {
+	if isJSON || (mt == "" && strings.HasPrefix(text, `"`) && json.Valid([]byte(text))) {
 		var s string
 		if err := json.Unmarshal([]byte(text), &s); err != nil {
 			return "", badBody("(body)", "a JSON body must be a string: the comment")
