@@ -285,20 +285,27 @@ func (s *server) mayResolve(r *http.Request, p auth.Principal, v store.Violation
 	return nil
 }
 
-func (s *server) resolveViolation(w http.ResponseWriter, r *http.Request, c call) error {
+// resolvable returns the id of the route's violation once it is known to
+// exist and the caller may change its resolution.
+func (s *server) resolvable(r *http.Request, c call) (int64, error) {
 	id, _ := c.args.integer("id")
 	v, err := s.st.ViolationByID(r.Context(), id)
 	if err != nil {
-		return notFoundf(err, "violation %d", id)
+		return 0, notFoundf(err, "violation %d", id)
 	}
-	if err := s.mayResolve(r, c.principal, v); err != nil {
+	return id, s.mayResolve(r, c.principal, v)
+}
+
+func (s *server) resolveViolation(w http.ResponseWriter, r *http.Request, c call) error {
+	id, err := s.resolvable(r, c)
+	if err != nil {
 		return err
 	}
 	comment, err := readComment(r)
 	if err != nil {
 		return err
 	}
-	v, err = s.st.ViolationResolve(r.Context(), id, comment, c.principal.UID)
+	v, err := s.st.ViolationResolve(r.Context(), id, comment, c.principal.UID)
 	if err != nil {
 		return notFoundf(err, "violation %d", id)
 	}
@@ -306,15 +313,11 @@ func (s *server) resolveViolation(w http.ResponseWriter, r *http.Request, c call
 }
 
 func (s *server) reopenViolation(w http.ResponseWriter, r *http.Request, c call) error {
-	id, _ := c.args.integer("id")
-	v, err := s.st.ViolationByID(r.Context(), id)
+	id, err := s.resolvable(r, c)
 	if err != nil {
-		return notFoundf(err, "violation %d", id)
-	}
-	if err := s.mayResolve(r, c.principal, v); err != nil {
 		return err
 	}
-	v, err = s.st.ViolationReopen(r.Context(), id, c.principal.UID)
+	v, err := s.st.ViolationReopen(r.Context(), id, c.principal.UID)
 	if err != nil {
 		return notFoundf(err, "violation %d", id)
 	}

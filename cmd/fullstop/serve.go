@@ -90,6 +90,9 @@ func serveCommand(a *app) *cli.Command {
 			if err != nil {
 				return err
 			}
+			if rights == nil && ac.mode != authNone {
+				a.log.Warn("serve: no team service (--team-service-url, FULLSTOP_TEAM_SERVICE_URL): nobody may resolve violations or manage whitelisting rules")
+			}
 			h, err := api.New(api.Config{Store: st, Verifier: verifier, Rights: rights, AllowedTeams: ac.allowedTeams,
 				Log: a.log, Registerer: reg, Gatherer: reg})
 			if err != nil {
