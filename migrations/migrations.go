@@ -21,7 +21,10 @@
 //   - ledger records every processed CloudTrail object (done, failed or
 //     quarantined);
 //   - the legacy rule_entity table and the create_or_update_violation_type
-//     function are not created.
+//     function are not created;
+//   - two partial indexes over the open violations serve the REST API's
+//     filters and counts (00005_api_indexes.sql, measured with make
+//     bench-api).
 //
 // goose records the applied versions in the table VersionTable of the
 // connection's default schema (public), outside fullstop_data, so that

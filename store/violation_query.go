@@ -75,6 +75,14 @@ var violationSortColumns = map[string]string{
 	"seenCount":                     "v.seen_count",
 }
 
+// notNullColumns are the sort columns that cannot be NULL: they sort
+// without NULLS LAST, so that an index (the primary key's backward scan for
+// id DESC) gives their order.
+var notNullColumns = map[string]bool{
+	"v.id": true, "v.version": true, "v.violation_type_entity_id": true, "v.created": true,
+	"v.last_seen": true, "v.seen_count": true,
+}
+
 // ViolationSortProperties returns the properties a page of violations can
 // be sorted by, in alphabetical order.
 func ViolationSortProperties() []string {
@@ -276,7 +284,10 @@ func orderBy(sorts []Sort) (string, error) {
 		if so.Desc {
 			dir = " DESC"
 		}
-		parts = append(parts, col+dir+" NULLS LAST")
+		if !notNullColumns[col] {
+			dir += " NULLS LAST"
+		}
+		parts = append(parts, col+dir)
 		byID = byID || col == "v.id"
 	}
 	if !byID {
@@ -394,6 +405,7 @@ type AccountTypeCount struct {
 // type, ordered by account and type.
 func (s *Store) ViolationCountByAccount(ctx context.Context, f ViolationFilter) ([]AccountTypeCount, error) {
 	w := filterWhere(f)
+	// Grouped by the bare columns, which an index on them gives in order.
 	sql := "SELECT coalesce(v.account_id, ''), v.violation_type_entity_id, count(*)" + violationCountFrom
 	if w.needType {
 		sql += joinType
@@ -401,7 +413,7 @@ func (s *Store) ViolationCountByAccount(ctx context.Context, f ViolationFilter) 
 	if w.needApps {
 		sql += joinApplications
 	}
-	sql += w.sql() + "\nGROUP BY 1, 2\nORDER BY 1, 2"
+	sql += w.sql() + "\nGROUP BY v.account_id, v.violation_type_entity_id\nORDER BY v.account_id, v.violation_type_entity_id"
 	ctx, cancel := s.statementCtx(ctx)
 	defer cancel()
 	rows, err := s.pool.Query(ctx, sql, w.args)
