@@ -12,7 +12,7 @@ MINIO := $(MINIO_DIR)/minio
 DEMO_DIR := .tmp/demo
 TEST_FLAGS ?=
 
-.PHONY: help deps build demo test postgres minio vet fmt clean bench
+.PHONY: help deps build demo test postgres minio vet fmt clean bench bench-api
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,15 @@ bench: build postgres minio ## benchmark fullstop against DuckDB and plain gunzi
 	$(GO) build -tags $(TAGS) -o bin/fullstop-bench ./cmd/fullstop-bench
 	FULLSTOP_MINIO_BIN=$(MINIO) bin/fullstop-bench --events $(BENCH_EVENTS) --workers $(BENCH_WORKERS) \
 		--dir .tmp/bench --fullstop $(BIN) --testdata testdata/cloudtrail --postgres-script .ci/postgres.sh $(BENCH_FLAGS)
+
+# The REST API benchmark: BENCH_API_FLAGS more flags, e.g. --duration 5s for
+# a smoke run, --compare-indexes, --without-indexes, --explain
+# (bin/fullstop-bench api -h lists them).
+BENCH_API_FLAGS ?=
+
+bench-api: build postgres ## benchmark the REST API (vegeta) over 1,000,000 generated violations in a throwaway PostgreSQL
+	$(GO) build -tags $(TAGS) -o bin/fullstop-bench ./cmd/fullstop-bench
+	bin/fullstop-bench api --fullstop $(BIN) --dir .tmp/bench-api --postgres-script .ci/postgres.sh $(BENCH_API_FLAGS)
 
 vet: deps ## go vet, with the build tags and without
 	$(GO) vet -tags $(TAGS) ./...

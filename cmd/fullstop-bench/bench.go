@@ -38,7 +38,7 @@ type env struct {
 }
 
 func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
-	if o.does(partLocal) || o.does(partMinIO) || o.does(partSteady) {
+	if o.does(partLocal) || o.does(partMinIO) || o.does(partSteady) || o.does(partWhitelist) {
 		if _, err := os.Stat(o.fullstop); err != nil {
 			return fmt.Errorf("the fullstop binary (--fullstop; make bench builds it): %w", err)
 		}
@@ -68,7 +68,7 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 	fmt.Fprintf(stdout, "Corpus: %s events in %d files, %s MB of JSON (%s MB gzipped), %d accounts × %d regions × %d days, resampled from %d real records; %s\n",
 		thousands(m.Events), m.Files, mb(m.JSONBytes), mb(m.GzipBytes), len(m.Accounts), len(m.Config.Regions), m.Config.Days, pool.Len(), how)
 
-	if o.does(partLocal) || o.does(partMinIO) || o.does(partSteady) {
+	if o.does(partLocal) || o.does(partMinIO) || o.does(partSteady) || o.does(partWhitelist) {
 		pgDir, err := filepath.Abs(filepath.Join(o.dir, "pg"))
 		if err != nil {
 			return err
@@ -115,6 +115,7 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 			{partDuckDB, "DuckDB read_json, count records", 3, e.duckdbCount},
 			{partGunzip, "decompress only (etl.Inflater)", 4, e.gunzip},
 			{partDuckDBFirst, "DuckDB read_json, the query as first written", 5, e.duckdbCountFirst},
+			{partWhitelist, fmt.Sprintf("(1) with %d whitelisting rules in force", o.rules), 6, e.backfillWhitelist},
 		} {
 			if !o.does(step.part) {
 				continue
@@ -187,11 +188,23 @@ func parseSummary(out string) (batchSummary, error) {
 // backfill runs fullstop backfill over the whole corpus into a fresh
 // database and checks that every file and event was processed.
 func (e *env) backfill(ctx context.Context, label string, workers int, source []string, extraEnv []string) (*measurement, string, error) {
+	return e.backfillPrepared(ctx, label, workers, source, extraEnv, nil)
+}
+
+// backfillPrepared is backfill with prepare run on the fresh database
+// first, outside the measurement.
+func (e *env) backfillPrepared(ctx context.Context, label string, workers int, source []string, extraEnv []string,
+	prepare func(ctx context.Context, dbURL string) error) (*measurement, string, error) {
 	dbURL, drop, err := e.pg.freshDatabase(ctx, label)
 	if err != nil {
 		return nil, "", err
 	}
 	defer drop()
+	if prepare != nil {
+		if err := prepare(ctx, dbURL); err != nil {
+			return nil, "", err
+		}
+	}
 	args := append([]string{"--log-level", "warn", "backfill"}, source...)
 	args = append(args,
 		"--from", e.corpus.From.Format(time.DateOnly), "--to", e.corpus.To.Format(time.DateOnly),

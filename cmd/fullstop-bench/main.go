@@ -17,6 +17,7 @@
 //	fullstop-bench [flags]                           the benchmark
 //	fullstop-bench duckdb-count [flags] DIR          count a corpus's records with DuckDB
 //	fullstop-bench gunzip [--workers N] DIR          decompress a corpus
+//	fullstop-bench api [flags]                       the REST API benchmark (api.go)
 package main
 
 import (
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return duckdbCountMain(ctx, args[1:], stdout)
 		case "gunzip":
 			return gunzipMain(ctx, args[1:], stdout)
+		case "api":
+			return apiMain(ctx, args[1:], stdout, stderr)
 		}
 	}
 	o, err := parseOptions(args, stderr)

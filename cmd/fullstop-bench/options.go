@@ -19,9 +19,11 @@ const (
 	partDuckDBFirst = "duckdb-first"
 	partGunzip      = "gunzip"
 	partSteady      = "steady"
+	// partWhitelist is the local backfill with whitelisting rules in force.
+	partWhitelist = "whitelist"
 )
 
-var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partSteady}
+var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partWhitelist, partSteady}
 
 // options are the benchmark's flags.
 type options struct {
@@ -37,6 +39,7 @@ type options struct {
 	days       int
 	duckdbForm string
 	steadyDays int
+	rules      int // whitelisting rules in force for partWhitelist
 	logLevel   slog.Level
 	log        *slog.Logger
 }
@@ -59,6 +62,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.days, "days", 3, "days the corpus is spread over")
 	fs.StringVar(&o.duckdbForm, "duckdb-form", defaultDuckDBForm, "DuckDB query form: "+duckdbFormNames())
 	fs.IntVar(&o.steadyDays, "steady-days", 90, "days of history in the steady-state bucket")
+	fs.IntVar(&o.rules, "whitelist-rules", 100, "whitelisting rules in force in run 6")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -69,8 +73,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	if o.events < 1 || o.days < 1 || o.steadyDays < 1 {
-		return nil, fmt.Errorf("--events, --days and --steady-days must be positive")
+	if o.events < 1 || o.days < 1 || o.steadyDays < 1 || o.rules < 1 {
+		return nil, fmt.Errorf("--events, --days, --steady-days and --whitelist-rules must be positive")
 	}
 	for _, w := range strings.Split(*workers, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
