@@ -65,6 +65,9 @@ type JWTConfig struct {
 	// Leeway is the allowance for clock skew on exp and nbf; zero means
 	// DefaultJWTLeeway.
 	Leeway time.Duration
+	// Log receives a warning when the key set cannot be fetched; nil
+	// means slog.Default().
+	Log *slog.Logger
 }
 
 // JWT verifies JSON Web Tokens signed with a key of an identity
@@ -99,6 +102,10 @@ func NewJWT(ctx context.Context, cfg JWTConfig) (*JWT, error) {
 	}
 	health := &jwksHealth{}
 	shownURL := u.Redacted()
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
 	fetched, err := jwkset.NewStorageFromHTTP(u.String(), jwkset.HTTPClientStorageOptions{
 		Client:                    clientOr(cfg.Client, jwksTimeout),
 		Ctx:                       ctx,
@@ -106,7 +113,7 @@ func NewJWT(ctx context.Context, cfg JWTConfig) (*JWT, error) {
 		NoErrorReturnFirstHTTPReq: true,
 		RefreshErrorHandler: func(ctx context.Context, err error) {
 			health.failed(err)
-			slog.WarnContext(ctx, "auth: cannot fetch the JWKS", "url", shownURL, "error", err)
+			log.WarnContext(ctx, "auth: cannot fetch the JWKS", "url", shownURL, "err", err)
 		},
 		RefreshInterval: cfg.RefreshInterval,
 		Storage:         trackedStorage{MemoryJWKSet: jwkset.NewMemoryStorage(), health: health},

@@ -86,6 +86,7 @@ func serveCommand(a *app) *cli.Command {
 			}
 			reg.MustRegister(st.LedgerCollector())
 
+			ac.jwt.Log = a.log
 			verifier, rights, err := ac.open(c.Context)
 			if err != nil {
 				return err
