@@ -23,7 +23,7 @@ func TestNotBuilt_commandsSayHowToBuild(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "--database-url", db, "--source", dir},
 		{"backfill", "--database-url", db, "--source", dir, "--from", "2023-07-10", "--to", "2023-07-11"},
-		{"serve", "--database-url", db, "--source", dir},
+		{"serve", "--database-url", db, "--source", dir, "--auth", "none", "--listen", "127.0.0.1:0"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			t.Parallel()
