@@ -30,7 +30,7 @@ const (
 type ViolationFilter struct {
 	Accounts      []string
 	From, To      *time.Time // *From <= created < *To; nil: unbounded
-	MinID         int64     // id >= MinID when > 0 (the reference's last-violation)
+	MinID         int64      // id >= MinID when > 0 (the reference's last-violation)
 	State         ViolationState
 	Severity      *int  // the type's violation_severity
 	Priority      *int  // the type's priority

@@ -196,6 +196,24 @@ func writeBrokenObject(t *testing.T, root string) string {
 	return key
 }
 
+// wantConfigError runs fullstop with args and checks that it stops with a
+// configuration error: exit 2, one line on stderr naming mention, nothing
+// on stdout.
+func wantConfigError(t *testing.T, env, args []string, mention string) {
+	t.Helper()
+	code, stdout, stderr := fullstop(t, env, args...)
+	if code != 2 {
+		t.Fatalf("exit code %d, want 2; stderr %q", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], mention) {
+		t.Fatalf("stderr %q: want one line naming %s", stderr, mention)
+	}
+	if stdout != "" {
+		t.Fatalf("stdout %q, want nothing", stdout)
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -232,17 +250,7 @@ func TestConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := fullstop(t, tc.env, tc.args...)
-			if code != 2 {
-				t.Fatalf("exit code %d, want 2; stderr %q", code, stderr)
-			}
-			lines := strings.Split(strings.TrimSpace(stderr), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], tc.mention) {
-				t.Fatalf("stderr %q: want one line naming %s", stderr, tc.mention)
-			}
-			if stdout != "" {
-				t.Fatalf("stdout %q, want nothing", stdout)
-			}
+			wantConfigError(t, tc.env, tc.args, tc.mention)
 		})
 	}
 }

@@ -201,17 +201,7 @@ func TestServe_ConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := fullstop(t, tc.env, tc.args...)
-			if code != 2 {
-				t.Fatalf("exit code %d, want 2; stderr %q", code, stderr)
-			}
-			lines := strings.Split(strings.TrimSpace(stderr), "\n")
-			if len(lines) != 1 || !strings.Contains(lines[0], tc.mention) {
-				t.Fatalf("stderr %q: want one line naming %s", stderr, tc.mention)
-			}
-			if stdout != "" {
-				t.Fatalf("stdout %q, want nothing", stdout)
-			}
+			wantConfigError(t, tc.env, tc.args, tc.mention)
 		})
 	}
 }
