@@ -386,7 +386,7 @@ func authCreatedBy(t *testing.T, e *env, account string, header ...string) strin
 	t.Helper()
 	r := e.do(t, http.MethodGet, "/api/violations?state=any&accounts="+account, nil, header...)
 	authWant(t, "list "+account, r, http.StatusOK)
-	var p pageJSON[violationJSON]
+	var p Page[Violation]
 	r.decode(t, &p)
 	if len(p.Content) != 1 {
 		t.Fatalf("account %s has %d violations, want 1: %s", account, len(p.Content), r.body)
@@ -398,11 +398,11 @@ func authCreatedBy(t *testing.T, e *env, account string, header ...string) strin
 }
 
 // authViolation returns violation id as the API shows it.
-func authViolation(t *testing.T, e *env, id int64, header ...string) violationJSON {
+func authViolation(t *testing.T, e *env, id int64, header ...string) Violation {
 	t.Helper()
 	r := e.do(t, http.MethodGet, fmt.Sprintf("/api/violations/%d", id), nil, header...)
 	authWant(t, "get violation", r, http.StatusOK)
-	var v violationJSON
+	var v Violation
 	r.decode(t, &v)
 	return v
 }
@@ -480,7 +480,7 @@ func TestAuthTokenInfo(t *testing.T) {
 				authNoAddress(t, tc.name, r, hostOf(ti.URL), authTokenInfoPath)
 			}
 			if tc.want == http.StatusOK {
-				var p pageJSON[violationJSON]
+				var p Page[Violation]
 				r.decode(t, &p)
 			}
 		})
@@ -714,7 +714,7 @@ func TestAuthJWTPrincipalTrimmed(t *testing.T) {
 	}
 	r := e.do(t, http.MethodPost, fmt.Sprintf("/api/violations/%d/resolution", ids["100000000000"]), "fixed", padded...)
 	authWant(t, "resolve", r, http.StatusOK) // the rights of jdoe
-	var v violationJSON
+	var v Violation
 	r.decode(t, &v)
 	if got := authStr(v.LastModifiedBy); got != "jdoe" {
 		t.Errorf("last_modified_by %q: the rights of jdoe were checked, another id was recorded", got)
@@ -762,7 +762,7 @@ func TestAuthTokenInfoCreateViolation(t *testing.T) {
 				return
 			}
 			// Nothing was stored.
-			var p pageJSON[violationJSON]
+			var p Page[Violation]
 			e.do(t, http.MethodGet, "/api/violations?state=any&accounts="+account, nil, authBearer(authToken("reader"))...).decode(t, &p)
 			if len(p.Content) != 0 {
 				t.Errorf("a refused submission stored %+v", p.Content)
@@ -814,7 +814,7 @@ func TestRightsResolve(t *testing.T) {
 			if tc.account != "" {
 				id = ids[tc.account]
 			}
-			var before violationJSON
+			var before Violation
 			if tc.account != "" {
 				before = authViolation(t, e, id, jdoe...)
 			}
@@ -834,7 +834,7 @@ func TestRightsResolve(t *testing.T) {
 				}
 				return
 			}
-			var v violationJSON
+			var v Violation
 			r.decode(t, &v)
 			if authStr(v.LastModifiedBy) != "jdoe" || authStr(after.LastModifiedBy) != "jdoe" {
 				t.Errorf("last_modified_by %q (stored %q), want jdoe", authStr(v.LastModifiedBy), authStr(after.LastModifiedBy))
@@ -926,7 +926,7 @@ func TestRightsNotConfigured(t *testing.T) {
 	lids := authViolationIDs(t, local)
 	r := local.do(t, http.MethodPost, fmt.Sprintf("/api/violations/%d/resolution", lids["100000000000"]), "fixed")
 	authWant(t, "auth none", r, http.StatusOK)
-	var v violationJSON
+	var v Violation
 	r.decode(t, &v)
 	if authStr(v.LastModifiedBy) != "local" {
 		t.Errorf("last_modified_by %q, want local", authStr(v.LastModifiedBy))
@@ -976,14 +976,14 @@ func TestRightsWhitelist(t *testing.T) {
 
 	r := e.do(t, http.MethodPost, "/api/whitelisting-rules", map[string]any{"account_id": "100000000000", "reason": "test"}, jdoe...)
 	authWant(t, "create", r, http.StatusCreated)
-	var created ruleJSON
+	var created Rule
 	r.decode(t, &created)
 	if created.CreatedBy != "jdoe" {
 		t.Errorf("created_by %q, want jdoe", created.CreatedBy)
 	}
 	r = e.do(t, http.MethodGet, "/api/whitelisting-rules", nil, jdoe...)
 	authWant(t, "list", r, http.StatusOK)
-	var before []ruleJSON
+	var before []Rule
 	r.decode(t, &before)
 	if len(before) != 1 || before[0].ID != created.ID {
 		t.Fatalf("rules %+v, want the one created", before)
@@ -1005,7 +1005,7 @@ func TestRightsWhitelist(t *testing.T) {
 			}
 		})
 	}
-	var after []ruleJSON
+	var after []Rule
 	e.do(t, http.MethodGet, "/api/whitelisting-rules", nil, jdoe...).decode(t, &after)
 	if len(after) != 1 || after[0].Version != before[0].Version || !time.Time(after[0].ExpiryDate).Equal(time.Time(before[0].ExpiryDate)) {
 		t.Errorf("refused calls changed the rules: %+v -> %+v", before, after)
@@ -1016,7 +1016,7 @@ func TestRightsWhitelist(t *testing.T) {
 			r := e.do(t, c.method, c.path, c.body, jdoe...)
 			authWant(t, c.name, r, c.ok)
 			if c.method == http.MethodPost && c.ok == http.StatusCreated || c.method == http.MethodPut {
-				var x ruleJSON
+				var x Rule
 				r.decode(t, &x)
 				if x.CreatedBy != "jdoe" {
 					t.Errorf("created_by %q, want jdoe", x.CreatedBy)
@@ -1056,7 +1056,7 @@ func TestRightsWhitelistAllowedTeams(t *testing.T) {
 					t.Errorf("403 detail %q does not name the allowed teams", p.Detail)
 				}
 			} else {
-				var x ruleJSON
+				var x Rule
 				r.decode(t, &x)
 				if x.CreatedBy != tc.who {
 					t.Errorf("created_by %q, want %q", x.CreatedBy, tc.who)

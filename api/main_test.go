@@ -91,12 +91,12 @@ func (r reply) decode(t *testing.T, v any) {
 }
 
 // problem decodes a problem body, checking its content type and status.
-func (r reply) problem(t *testing.T) problem {
+func (r reply) problem(t *testing.T) Problem {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("content type %q, want application/problem+json; body %s", ct, r.body)
 	}
-	var p problem
+	var p Problem
 	r.decode(t, &p)
 	if p.Status != r.status || p.Title == "" {
 		t.Fatalf("problem %+v does not match status %d", p, r.status)
@@ -157,15 +157,15 @@ func (e *env) get(t *testing.T, path string, want int) reply {
 }
 
 // page gets a page of violations and returns it.
-func (e *env) page(t *testing.T, query string) pageJSON[violationJSON] {
+func (e *env) page(t *testing.T, query string) Page[Violation] {
 	t.Helper()
-	var p pageJSON[violationJSON]
+	var p Page[Violation]
 	e.get(t, "/api/violations?"+query, http.StatusOK).decode(t, &p)
 	return p
 }
 
 // ids returns the ids of a page's violations.
-func ids(p pageJSON[violationJSON]) []int64 {
+func ids(p Page[Violation]) []int64 {
 	out := make([]int64, len(p.Content))
 	for i, v := range p.Content {
 		out[i] = v.ID

@@ -52,7 +52,7 @@ func buildOpenAPI(routes []route) (*openapi3.T, error) {
 		item.SetOperation(rt.method, op)
 	}
 	open := openapi3.SecurityRequirements{}
-	health, err := schemaOf(healthJSON{})
+	health, err := schemaOf(Health{})
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func routeOperation(rt route) (*openapi3.Operation, error) {
 				return nil, err
 			}
 			ct := "application/json"
-			if _, ok := r.schema.(problem); ok {
+			if _, ok := r.schema.(Problem); ok {
 				ct = "application/problem+json"
 			}
 			resp.WithContent(openapi3.NewContentWithSchemaRef(s, []string{ct}))
@@ -176,7 +176,7 @@ func paramSchema(p param) *openapi3.Parameter {
 }
 
 var (
-	isoTimeType    = reflect.TypeFor[isoTime]()
+	timeType       = reflect.TypeFor[Time]()
 	rawMessageType = reflect.TypeFor[json.RawMessage]()
 )
 
@@ -185,7 +185,7 @@ func schemaOf(v any) (*openapi3.SchemaRef, error) {
 	return openapi3gen.NewSchemaRefForValue(v, nil, openapi3gen.SchemaCustomizer(
 		func(name string, t reflect.Type, tag reflect.StructTag, s *openapi3.Schema) error {
 			switch t {
-			case isoTimeType:
+			case timeType:
 				nullable := s.Nullable
 				*s = *openapi3.NewDateTimeSchema()
 				s.Nullable = nullable

@@ -7,19 +7,19 @@ import (
 	"net/http"
 )
 
-// problem is an RFC 9457 problem-details body. Errors names the offending
+// Problem is an RFC 9457 problem-details body. Errors names the offending
 // parameters or body fields.
-type problem struct {
+type Problem struct {
 	Type     string         `json:"type"`
 	Title    string         `json:"title"`
 	Status   int            `json:"status"`
 	Detail   string         `json:"detail,omitempty"`
 	Instance string         `json:"instance,omitempty"`
-	Errors   []problemField `json:"errors,omitempty"`
+	Errors   []ProblemField `json:"errors,omitempty"`
 }
 
-// problemField is one invalid parameter or body field of a problem.
-type problemField struct {
+// ProblemField is one invalid parameter or body field of a problem.
+type ProblemField struct {
 	Name   string `json:"name"`            // parameter or field name
 	In     string `json:"in"`              // "query", "path", "body", "header"
 	Reason string `json:"reason"`          // what is wrong with it
@@ -30,7 +30,7 @@ type problemField struct {
 type httpError struct {
 	status int
 	detail string
-	fields []problemField
+	fields []ProblemField
 	err    error // the cause, logged, never shown
 }
 
@@ -54,7 +54,7 @@ func badParam(in, name, value, reason string) *httpError {
 		value = value[:100] + "…"
 	}
 	return &httpError{status: http.StatusBadRequest, detail: fmt.Sprintf("%s parameter %s: %s", in, name, reason),
-		fields: []problemField{{Name: name, In: in, Reason: reason, Value: value}}}
+		fields: []ProblemField{{Name: name, In: in, Reason: reason, Value: value}}}
 }
 
 // writeProblem answers with the problem of err: an *httpError as it is,
@@ -64,7 +64,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if !errors.As(err, &he) {
 		he = &httpError{status: http.StatusInternalServerError, detail: "internal error", err: err}
 	}
-	p := problem{
+	p := Problem{
 		Type:     "about:blank",
 		Title:    http.StatusText(he.status),
 		Status:   he.status,

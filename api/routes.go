@@ -57,10 +57,10 @@ var (
 
 // problemResponses are the error answers every authenticated route can give.
 var problemResponses = []response{
-	{status: http.StatusBadRequest, desc: "A parameter or the body is malformed.", schema: problem{}},
-	{status: http.StatusUnauthorized, desc: "No valid bearer token.", schema: problem{}},
-	{status: http.StatusForbidden, desc: "The token lacks the right.", schema: problem{}},
-	{status: http.StatusServiceUnavailable, desc: "The database or an identity service is unavailable.", schema: problem{}},
+	{status: http.StatusBadRequest, desc: "A parameter or the body is malformed.", schema: Problem{}},
+	{status: http.StatusUnauthorized, desc: "No valid bearer token.", schema: Problem{}},
+	{status: http.StatusForbidden, desc: "The token lacks the right.", schema: Problem{}},
+	{status: http.StatusServiceUnavailable, desc: "The database or an identity service is unavailable.", schema: Problem{}},
 }
 
 func with(rs []response, more ...response) []response {
@@ -77,8 +77,8 @@ func joinParams(groups ...[]param) []param {
 
 // apiRoutes is the route table of the API.
 func apiRoutes() []route {
-	notFound := response{status: http.StatusNotFound, desc: "No such resource.", schema: problem{}}
-	tooLarge := response{status: http.StatusRequestEntityTooLarge, desc: "The body is larger than 1 MiB.", schema: problem{}}
+	notFound := response{status: http.StatusNotFound, desc: "No such resource.", schema: Problem{}}
+	tooLarge := response{status: http.StatusRequestEntityTooLarge, desc: "The body is larger than 1 MiB.", schema: Problem{}}
 	return []route{
 		{
 			method: http.MethodGet, path: "/api/violations", id: "listViolations", tag: "violations",
@@ -96,13 +96,13 @@ func apiRoutes() []route {
 				{name: "application-ids", in: "query", kind: kindList, desc: "Application names."},
 				{name: "application-version-ids", in: "query", kind: kindList, desc: "Version names."},
 			}, pageParams),
-			responses: with([]response{{status: http.StatusOK, desc: "A page of violations.", schema: pageJSON[violationJSON]{}}}, problemResponses...),
+			responses: with([]response{{status: http.StatusOK, desc: "A page of violations.", schema: Page[Violation]{}}}, problemResponses...),
 			handle:    (*server).listViolations,
 		},
 		{
 			method: http.MethodGet, path: "/api/violations/{id}", id: "getViolation", tag: "violations",
 			summary: "One violation", params: []param{pathID},
-			responses: with([]response{{status: http.StatusOK, desc: "The violation.", schema: violationJSON{}}}, append(problemResponses, notFound)...),
+			responses: with([]response{{status: http.StatusOK, desc: "The violation.", schema: Violation{}}}, append(problemResponses, notFound)...),
 			handle:    (*server).getViolation,
 		},
 		{
@@ -110,7 +110,7 @@ func apiRoutes() []route {
 			summary: "Submit a violation",
 			desc: "Stored as the batch stores what it finds: merged with a violation of the same identity, its type " +
 				"created if unknown, whitelisted when new. Needs scope " + ScopeViolationWrite + ".",
-			body:      &body{desc: "The violation.", schema: newViolationJSON{}, required: true},
+			body:      &body{desc: "The violation.", schema: NewViolation{}, required: true},
 			responses: with([]response{{status: http.StatusAccepted, desc: "Stored."}}, append(problemResponses, tooLarge)...),
 			handle:    (*server).createViolation,
 		},
@@ -121,7 +121,7 @@ func apiRoutes() []route {
 				"Content-Type a JSON string literal is unquoted too (older clients). Needs the violation's account among the caller's accounts.",
 			params: []param{pathID},
 			body:   &body{desc: "The comment.", schema: "", types: []string{"text/plain", "application/json"}, required: true},
-			responses: with([]response{{status: http.StatusOK, desc: "The resolved violation.", schema: violationJSON{}}},
+			responses: with([]response{{status: http.StatusOK, desc: "The resolved violation.", schema: Violation{}}},
 				append(problemResponses, notFound, tooLarge)...),
 			handle: (*server).resolveViolation,
 		},
@@ -130,14 +130,14 @@ func apiRoutes() []route {
 			summary: "Reopen a resolved or whitelisted violation",
 			desc:    "Removes the comment and the whitelisting rule. Needs the same rights as resolving.",
 			params:  []param{pathID},
-			responses: with([]response{{status: http.StatusOK, desc: "The open violation.", schema: violationJSON{}}},
+			responses: with([]response{{status: http.StatusOK, desc: "The open violation.", schema: Violation{}}},
 				append(problemResponses, notFound)...),
 			handle: (*server).reopenViolation,
 		},
 		{
 			method: http.MethodGet, path: "/api/violation-types", id: "listViolationTypes", tag: "violation types",
 			summary:   "All violation types",
-			responses: with([]response{{status: http.StatusOK, desc: "The types.", schema: []violationTypeJSON{}}}, problemResponses...),
+			responses: with([]response{{status: http.StatusOK, desc: "The types.", schema: []ViolationType{}}}, problemResponses...),
 			handle:    (*server).listTypes,
 		},
 		{
@@ -146,7 +146,7 @@ func apiRoutes() []route {
 			params: joinParams([]param{accountsParam}, timeParams, []param{
 				{name: "resolved", in: "query", kind: kindBool, def: "false", desc: "true: resolved violations; false: open ones."},
 			}, stateParams),
-			responses: with([]response{{status: http.StatusOK, desc: "Counts ordered by account and type.", schema: []accountCountJSON{}}}, problemResponses...),
+			responses: with([]response{{status: http.StatusOK, desc: "Counts ordered by account and type.", schema: []AccountCount{}}}, problemResponses...),
 			handle:    (*server).countByAccount,
 		},
 		{
@@ -155,28 +155,28 @@ func apiRoutes() []route {
 			params: joinParams([]param{{name: "account", in: "path", kind: kindString, required: true, desc: "The account id."}}, timeParams, []param{
 				{name: "resolved", in: "query", kind: kindBool, def: "false", desc: "true: resolved violations; false: open ones."},
 			}, stateParams),
-			responses: with([]response{{status: http.StatusOK, desc: "Counts.", schema: []applicationCountJSON{}}}, problemResponses...),
+			responses: with([]response{{status: http.StatusOK, desc: "Counts.", schema: []ApplicationCount{}}}, problemResponses...),
 			handle:    (*server).countByApplication,
 		},
 		{
 			method: http.MethodGet, path: "/api/whitelisting-rules", id: "listWhitelistingRules", tag: "whitelisting rules",
 			summary:   "All whitelisting rules, expired ones included",
-			responses: with([]response{{status: http.StatusOK, desc: "The rules in id order.", schema: []ruleJSON{}}}, problemResponses...),
+			responses: with([]response{{status: http.StatusOK, desc: "The rules in id order.", schema: []Rule{}}}, problemResponses...),
 			handle:    (*server).listRules,
 		},
 		{
 			method: http.MethodPost, path: "/api/whitelisting-rules", id: "createWhitelistingRule", tag: "whitelisting rules",
 			summary: "Create a whitelisting rule",
 			desc:    "It whitelists the violations stored from now on that it matches; apply it for the open ones stored before.",
-			body:    &body{desc: "The rule.", schema: ruleInputJSON{}, required: true},
-			responses: with([]response{{status: http.StatusCreated, desc: "The rule.", schema: ruleJSON{}}},
+			body:    &body{desc: "The rule.", schema: RuleInput{}, required: true},
+			responses: with([]response{{status: http.StatusCreated, desc: "The rule.", schema: Rule{}}},
 				append(problemResponses, tooLarge)...),
 			handle: (*server).createRule,
 		},
 		{
 			method: http.MethodGet, path: "/api/whitelisting-rules/{id}", id: "getWhitelistingRule", tag: "whitelisting rules",
 			summary: "One whitelisting rule", params: []param{pathID},
-			responses: with([]response{{status: http.StatusOK, desc: "The rule.", schema: ruleJSON{}}}, append(problemResponses, notFound)...),
+			responses: with([]response{{status: http.StatusOK, desc: "The rule.", schema: Rule{}}}, append(problemResponses, notFound)...),
 			handle:    (*server).getRule,
 		},
 		{
@@ -184,8 +184,8 @@ func apiRoutes() []route {
 			summary: "Replace a whitelisting rule",
 			desc:    "Rules are immutable: the rule expires now and a new rule (a new id) is created from the body.",
 			params:  []param{pathID},
-			body:    &body{desc: "The new rule.", schema: ruleInputJSON{}, required: true},
-			responses: with([]response{{status: http.StatusOK, desc: "The new rule.", schema: ruleJSON{}}},
+			body:    &body{desc: "The new rule.", schema: RuleInput{}, required: true},
+			responses: with([]response{{status: http.StatusOK, desc: "The new rule.", schema: Rule{}}},
 				append(problemResponses, notFound, tooLarge)...),
 			handle: (*server).replaceRule,
 		},
@@ -203,8 +203,8 @@ func apiRoutes() []route {
 			summary: "Whitelist the open violations a rule matches",
 			params: []param{pathID,
 				{name: "dry_run", in: "query", kind: kindBool, def: "false", desc: "true: only count them."}},
-			responses: with([]response{{status: http.StatusOK, desc: "How many were whitelisted.", schema: applyJSON{}}},
-				append(problemResponses, notFound, response{status: http.StatusConflict, desc: "The rule has expired.", schema: problem{}})...),
+			responses: with([]response{{status: http.StatusOK, desc: "How many were whitelisted.", schema: ApplyResult{}}},
+				append(problemResponses, notFound, response{status: http.StatusConflict, desc: "The rule has expired.", schema: Problem{}})...),
 			handle: (*server).applyRule,
 		},
 	}

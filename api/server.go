@@ -255,10 +255,10 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) {
 	if err := s.st.Ping(ctx); err != nil {
 		// The cause names the database's host: logged, not shown.
 		s.log.Warn("health: the database does not answer", logErr, err)
-		_ = writeJSON(w, http.StatusServiceUnavailable, healthJSON{Status: "DOWN", Database: "DOWN", Error: "the database does not answer"})
+		_ = writeJSON(w, http.StatusServiceUnavailable, Health{Status: "DOWN", Database: "DOWN", Error: "the database does not answer"})
 		return
 	}
-	_ = writeJSON(w, http.StatusOK, healthJSON{Status: "UP", Database: "UP"})
+	_ = writeJSON(w, http.StatusOK, Health{Status: "UP", Database: "UP"})
 }
 
 // cors sets the reference's CORS headers on every answer and answers every

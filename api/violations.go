@@ -95,7 +95,7 @@ func (s *server) listViolations(w http.ResponseWriter, r *http.Request, c call) 
 	if err != nil {
 		return err
 	}
-	content := make([]violationJSON, len(vs))
+	content := make([]Violation, len(vs))
 	for i, v := range vs {
 		content[i] = violationToJSON(v)
 	}
@@ -182,28 +182,28 @@ func badBody(field, reason string) *httpError {
 		field = "(body)"
 	}
 	return &httpError{status: http.StatusBadRequest, detail: "body field " + field + ": " + reason,
-		fields: []problemField{{Name: field, In: "body", Reason: reason}}}
+		fields: []ProblemField{{Name: field, In: "body", Reason: reason}}}
 }
 
 func (s *server) createViolation(w http.ResponseWriter, r *http.Request, c call) error {
 	if !c.principal.HasScope(ScopeViolationWrite) {
 		return errorf(http.StatusForbidden, "submitting violations needs scope %s", ScopeViolationWrite)
 	}
-	var in newViolationJSON
+	var in NewViolation
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	var missing []problemField
+	var missing []ProblemField
 	for _, f := range []struct {
 		name string
 		v    *string
 	}{{"event_id", in.EventID}, {"account_id", in.AccountID}, {"region", in.Region}, {"violation_type", in.ViolationType}} {
 		if f.v == nil || strings.TrimSpace(*f.v) == "" {
-			missing = append(missing, problemField{Name: f.name, In: "body", Reason: "is required"})
+			missing = append(missing, ProblemField{Name: f.name, In: "body", Reason: "is required"})
 		}
 	}
 	if len(in.MetaInfo) == 0 || bytes.Equal(bytes.TrimSpace(in.MetaInfo), []byte("null")) {
-		missing = append(missing, problemField{Name: "meta_info", In: "body", Reason: "is required"})
+		missing = append(missing, ProblemField{Name: "meta_info", In: "body", Reason: "is required"})
 	}
 	if len(missing) > 0 {
 		names := make([]string, len(missing))
@@ -329,7 +329,7 @@ func (s *server) listTypes(w http.ResponseWriter, r *http.Request, c call) error
 	if err != nil {
 		return err
 	}
-	out := make([]violationTypeJSON, len(ts))
+	out := make([]ViolationType, len(ts))
 	for i, t := range ts {
 		out[i] = typeJSON(t)
 	}
@@ -343,9 +343,9 @@ func (s *server) countByAccount(w http.ResponseWriter, r *http.Request, c call) 
 	if err != nil {
 		return err
 	}
-	out := make([]accountCountJSON, len(cs))
+	out := make([]AccountCount, len(cs))
 	for i, x := range cs {
-		out[i] = accountCountJSON{Account: x.Account, Type: x.Type, Quantity: x.Quantity}
+		out[i] = AccountCount{Account: x.Account, Type: x.Type, Quantity: x.Quantity}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -357,9 +357,9 @@ func (s *server) countByApplication(w http.ResponseWriter, r *http.Request, c ca
 	if err != nil {
 		return err
 	}
-	out := make([]applicationCountJSON, len(cs))
+	out := make([]ApplicationCount, len(cs))
 	for i, x := range cs {
-		out[i] = applicationCountJSON{Application: x.Application, Version: x.Version, Type: x.Type, Quantity: x.Quantity}
+		out[i] = ApplicationCount{Application: x.Application, Version: x.Version, Type: x.Type, Quantity: x.Quantity}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -192,7 +192,7 @@ func vqSeed(t *testing.T) *vqFixture {
 	if r.status != http.StatusCreated {
 		t.Fatalf("create rule: %d %s", r.status, r.body)
 	}
-	var rule ruleJSON
+	var rule Rule
 	r.decode(t, &rule)
 	f.rule = rule.ID
 	want := 0
@@ -206,7 +206,7 @@ func vqSeed(t *testing.T) *vqFixture {
 	if r.status != http.StatusOK {
 		t.Fatalf("apply rule: %d %s", r.status, r.body)
 	}
-	var applied applyJSON
+	var applied ApplyResult
 	r.decode(t, &applied)
 	if applied.Violations != want || want == 0 {
 		t.Fatalf("rule whitelisted %d violations, want %d (> 0)", applied.Violations, want)
@@ -446,8 +446,8 @@ func TestViolationsQuery(t *testing.T) {
 		if pages < 3 || n%10 == 0 {
 			t.Fatalf("fixture: %d open violations", n)
 		}
-		idAsc := []sortOrderJSON{{Direction: "ASC", Property: "id", NullHandling: "NULLS_LAST", Ascending: true}}
-		check := func(t *testing.T, p pageJSON[violationJSON], number, size int64, want []int64, first, last bool) {
+		idAsc := []SortOrder{{Direction: "ASC", Property: "id", NullHandling: "NULLS_LAST", Ascending: true}}
+		check := func(t *testing.T, p Page[Violation], number, size int64, want []int64, first, last bool) {
 			t.Helper()
 			if got := ids(p); !slices.Equal(got, want) {
 				t.Errorf("ids %v, want %v", got, want)
@@ -475,7 +475,7 @@ func TestViolationsQuery(t *testing.T) {
 			if !strings.Contains(string(r.body), `"content":[]`) {
 				t.Errorf("content of an empty page is not []: %s", r.body)
 			}
-			var p pageJSON[violationJSON]
+			var p Page[Violation]
 			r.decode(t, &p)
 			check(t, p, pages, 10, []int64{}, false, true)
 		})
@@ -530,7 +530,7 @@ func TestViolationsQuery(t *testing.T) {
 					if s := slices.Sorted(slices.Values(got)); !slices.Equal(s, all) {
 						t.Fatalf("ids %v are not a permutation of %v", got, all)
 					}
-					want := []sortOrderJSON{{Direction: strings.ToUpper(dir), Property: prop, NullHandling: "NULLS_LAST",
+					want := []SortOrder{{Direction: strings.ToUpper(dir), Property: prop, NullHandling: "NULLS_LAST",
 						Ascending: dir == "asc", Descending: dir == "desc"}}
 					if !slices.Equal(p.Sort, want) {
 						t.Errorf("sort %+v, want %+v", p.Sort, want)
@@ -559,27 +559,27 @@ func TestViolationsQuery(t *testing.T) {
 		for _, c := range []struct {
 			name, query string
 			want        []int64
-			sort        []sortOrderJSON
+			sort        []SortOrder
 		}{
 			{"two sorts", "sort=accountId,desc&sort=id,asc", f.sorted(vqAny, accountDesc),
-				[]sortOrderJSON{{Direction: "DESC", Property: "accountId", NullHandling: "NULLS_LAST", Descending: true},
+				[]SortOrder{{Direction: "DESC", Property: "accountId", NullHandling: "NULLS_LAST", Descending: true},
 					{Direction: "ASC", Property: "id", NullHandling: "NULLS_LAST", Ascending: true}}},
 			{"Spring form", "sort=region,accountId,desc", f.sorted(vqAny, regionAccountDesc),
-				[]sortOrderJSON{{Direction: "DESC", Property: "region", NullHandling: "NULLS_LAST", Descending: true},
+				[]SortOrder{{Direction: "DESC", Property: "region", NullHandling: "NULLS_LAST", Descending: true},
 					{Direction: "DESC", Property: "accountId", NullHandling: "NULLS_LAST", Descending: true}}},
 			{"no direction is ascending", "sort=accountId", f.sorted(vqAny, func(x, y vqRow) int { return strings.Compare(x.account, y.account) }),
-				[]sortOrderJSON{{Direction: "ASC", Property: "accountId", NullHandling: "NULLS_LAST", Ascending: true}}},
+				[]SortOrder{{Direction: "ASC", Property: "accountId", NullHandling: "NULLS_LAST", Ascending: true}}},
 			{"id descending", "sort=id,DESC", f.sorted(vqAny, func(x, y vqRow) int { return cmp.Compare(y.id, x.id) }),
-				[]sortOrderJSON{{Direction: "DESC", Property: "id", NullHandling: "NULLS_LAST", Descending: true}}},
+				[]SortOrder{{Direction: "DESC", Property: "id", NullHandling: "NULLS_LAST", Descending: true}}},
 			{"created then account", "sort=created,desc&sort=accountId", f.sorted(vqAny, func(x, y vqRow) int {
 				if c := y.created.Compare(x.created); c != 0 {
 					return c
 				}
 				return strings.Compare(x.account, y.account)
-			}), []sortOrderJSON{{Direction: "DESC", Property: "created", NullHandling: "NULLS_LAST", Descending: true},
+			}), []SortOrder{{Direction: "DESC", Property: "created", NullHandling: "NULLS_LAST", Descending: true},
 				{Direction: "ASC", Property: "accountId", NullHandling: "NULLS_LAST", Ascending: true}}},
 			{"empty sort is id ascending", "sort=", all,
-				[]sortOrderJSON{{Direction: "ASC", Property: "id", NullHandling: "NULLS_LAST", Ascending: true}}},
+				[]SortOrder{{Direction: "ASC", Property: "id", NullHandling: "NULLS_LAST", Ascending: true}}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				p := e.page(t, "state=any&size=1000&"+c.query)
@@ -629,7 +629,7 @@ func TestViolationsQuery(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				r := e.get(t, "/api/violation-count?"+c.query, http.StatusOK)
-				var got []accountCountJSON
+				var got []AccountCount
 				r.decode(t, &got)
 				if got == nil {
 					t.Fatalf("body %s is not an array", r.body)
@@ -663,7 +663,7 @@ func TestViolationsQuery(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				r := e.get(t, "/api/violation-count/"+c.account+"?"+c.query, http.StatusOK)
-				var got []applicationCountJSON
+				var got []ApplicationCount
 				r.decode(t, &got)
 				if got == nil {
 					t.Fatalf("body %s is not an array", r.body)
@@ -717,7 +717,7 @@ func TestViolationsQuery(t *testing.T) {
 					}
 				case http.StatusOK:
 					if strings.HasPrefix(c.path, "/api/violations?") {
-						var p pageJSON[violationJSON]
+						var p Page[Violation]
 						r.decode(t, &p)
 						if p.TotalElements != 0 {
 							t.Errorf("%s: %d violations, want none (or a 400 naming %s)", c.path, p.TotalElements, c.param)
@@ -767,24 +767,24 @@ func TestViolationsQuery(t *testing.T) {
 }
 
 // pageEnvelope is a page without its content, for messages.
-func pageEnvelope(p pageJSON[violationJSON]) pageJSON[violationJSON] {
+func pageEnvelope(p Page[Violation]) Page[Violation] {
 	p.Content = nil
 	return p
 }
 
 // countByAccount counts the rows keep selects as GET /api/violation-count.
-func (f *vqFixture) countByAccount(keep func(vqRow) bool) []accountCountJSON {
+func (f *vqFixture) countByAccount(keep func(vqRow) bool) []AccountCount {
 	n := map[[2]string]int64{}
 	for _, r := range f.rows {
 		if keep(r) {
 			n[[2]string{r.account, r.typ}]++
 		}
 	}
-	out := []accountCountJSON{}
+	out := []AccountCount{}
 	for k, q := range n {
-		out = append(out, accountCountJSON{Account: k[0], Type: k[1], Quantity: q})
+		out = append(out, AccountCount{Account: k[0], Type: k[1], Quantity: q})
 	}
-	slices.SortFunc(out, func(x, y accountCountJSON) int {
+	slices.SortFunc(out, func(x, y AccountCount) int {
 		return cmp.Or(strings.Compare(x.Account, y.Account), strings.Compare(x.Type, y.Type))
 	})
 	return out
@@ -793,7 +793,7 @@ func (f *vqFixture) countByAccount(keep func(vqRow) bool) []accountCountJSON {
 // countByApplication counts the rows of account keep selects as GET
 // /api/violation-count/{account}: by application (none last), version
 // (newest first, none last) and type.
-func (f *vqFixture) countByApplication(account string, keep func(vqRow) bool) []applicationCountJSON {
+func (f *vqFixture) countByApplication(account string, keep func(vqRow) bool) []ApplicationCount {
 	n := map[[3]string]int64{}
 	for _, r := range f.rows {
 		if r.account == account && keep(r) {
@@ -835,15 +835,15 @@ func (f *vqFixture) countByApplication(account string, keep func(vqRow) bool) []
 		}
 		return cmp.Or(strings.Compare(x[1], y[1]), strings.Compare(x[2], y[2]))
 	})
-	out := []applicationCountJSON{}
+	out := []ApplicationCount{}
 	for _, k := range keys {
-		out = append(out, applicationCountJSON{Application: nonEmpty(k[0]), Version: nonEmpty(k[1]), Type: k[2], Quantity: n[k]})
+		out = append(out, ApplicationCount{Application: nonEmpty(k[0]), Version: nonEmpty(k[1]), Type: k[2], Quantity: n[k]})
 	}
 	return out
 }
 
 // vqCounts shows count rows.
-func vqCounts(cs []applicationCountJSON) string {
+func vqCounts(cs []ApplicationCount) string {
 	var b strings.Builder
 	for _, c := range cs {
 		s := func(p *string) string {
@@ -871,7 +871,7 @@ func vqStr(p *string) vqKey {
 	return vqKey{s: *p}
 }
 
-func vqTime(t *isoTime) vqKey {
+func vqTime(t *Time) vqKey {
 	if t == nil {
 		return vqKey{null: true}
 	}
@@ -879,7 +879,7 @@ func vqTime(t *isoTime) vqKey {
 }
 
 // vqSortKey returns what sort property prop sorts v by, as the JSON shows it.
-func vqSortKey(t *testing.T, prop string, v violationJSON) vqKey {
+func vqSortKey(t *testing.T, prop string, v Violation) vqKey {
 	t.Helper()
 	switch prop {
 	case "id":
@@ -966,9 +966,9 @@ func vqIDOf(t *testing.T, e *env, eventID string) int64 {
 }
 
 // vqGet returns violation id.
-func vqGet(t *testing.T, e *env, id int64) violationJSON {
+func vqGet(t *testing.T, e *env, id int64) Violation {
 	t.Helper()
-	var v violationJSON
+	var v Violation
 	e.get(t, fmt.Sprintf("/api/violations/%d", id), http.StatusOK).decode(t, &v)
 	return v
 }
@@ -989,7 +989,7 @@ func vqKeys(t *testing.T, raw []byte) (map[string]json.RawMessage, []string) {
 }
 
 // vqWantProblem checks that r is a problem of status naming field in in.
-func vqWantProblem(t *testing.T, r reply, status int, in, field string) problem {
+func vqWantProblem(t *testing.T, r reply, status int, in, field string) Problem {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("status %d, want %d: %s", r.status, status, r.body)
@@ -1048,7 +1048,7 @@ func TestViolationGet(t *testing.T) {
 		if want := map[string]any{"n": 1.0, "ami_name": "ami-1"}; fmt.Sprint(meta) != fmt.Sprint(want) {
 			t.Errorf("meta_info %s, want the object %v", m["meta_info"], want)
 		}
-		var v violationJSON
+		var v Violation
 		r.decode(t, &v)
 		g := gen(1)
 		str := func(p *string) string {
@@ -1135,7 +1135,7 @@ func vqNewViolation(event string) map[string]any {
 func TestViolationCreate(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	list := func(t *testing.T, query string) []violationJSON {
+	list := func(t *testing.T, query string) []Violation {
 		t.Helper()
 		return e.page(t, "state=any&size=1000&"+query).Content
 	}
@@ -1184,9 +1184,9 @@ func TestViolationCreate(t *testing.T) {
 		if len(vs) != 1 {
 			t.Fatalf("%d violations of the new type", len(vs))
 		}
-		var types []violationTypeJSON
+		var types []ViolationType
 		e.get(t, "/api/violation-types", http.StatusOK).decode(t, &types)
-		i := slices.IndexFunc(types, func(x violationTypeJSON) bool { return x.ID == "MY_NEW_TYPE" })
+		i := slices.IndexFunc(types, func(x ViolationType) bool { return x.ID == "MY_NEW_TYPE" })
 		if len(types) != 32 || i < 0 {
 			t.Fatalf("%d types, MY_NEW_TYPE at %d", len(types), i)
 		}
@@ -1201,7 +1201,7 @@ func TestViolationCreate(t *testing.T) {
 		if r.status != http.StatusCreated {
 			t.Fatalf("create rule: %d %s", r.status, r.body)
 		}
-		var rule ruleJSON
+		var rule Rule
 		r.decode(t, &rule)
 		body := vqNewViolation("create-3")
 		body["region"] = "ap-south-1"
@@ -1318,7 +1318,7 @@ func TestViolationResolution(t *testing.T) {
 		if r.status != http.StatusOK {
 			t.Fatalf("resolve: %d %s", r.status, r.body)
 		}
-		var v violationJSON
+		var v Violation
 		r.decode(t, &v)
 		if v.Comment == nil || *v.Comment != comment {
 			t.Errorf("comment %v, want %q", v.Comment, comment)
@@ -1348,7 +1348,7 @@ func TestViolationResolution(t *testing.T) {
 	t.Run("text/plain that looks like a JSON string is kept as it is", func(t *testing.T) {
 		vid := id(1)
 		r := resolve(t, vid, `"quoted"`)
-		var v violationJSON
+		var v Violation
 		r.decode(t, &v)
 		if r.status != http.StatusOK || v.Comment == nil || *v.Comment != `"quoted"` {
 			t.Errorf("text/plain %q: %d, comment %q, want it as it is", `"quoted"`, r.status, vqDeref(v.Comment))
@@ -1359,7 +1359,7 @@ func TestViolationResolution(t *testing.T) {
 		for _, ct := range []string{"application/json", "application/json; charset=utf-8"} {
 			vid := id(2)
 			r := resolve(t, vid, []byte(`"fixed \"it\""`), "Content-Type", ct)
-			var v violationJSON
+			var v Violation
 			r.decode(t, &v)
 			if r.status != http.StatusOK || v.Comment == nil || *v.Comment != `fixed "it"` {
 				t.Errorf("%s: %d, comment %q, want %q", ct, r.status, vqDeref(v.Comment), `fixed "it"`)
@@ -1408,7 +1408,7 @@ func TestViolationResolution(t *testing.T) {
 		if r.status != http.StatusOK {
 			t.Fatalf("reopen: %d %s", r.status, r.body)
 		}
-		var v violationJSON
+		var v Violation
 		r.decode(t, &v)
 		if v.Comment != nil || v.RuleID != nil || v.Version != 2 || v.LastModifiedBy == nil || *v.LastModifiedBy != "local" {
 			t.Errorf("reopened: comment %q rule %v version %d", vqDeref(v.Comment), v.RuleID, v.Version)
@@ -1425,7 +1425,7 @@ func TestViolationResolution(t *testing.T) {
 		if r.status != http.StatusCreated {
 			t.Fatalf("create rule: %d %s", r.status, r.body)
 		}
-		var rule ruleJSON
+		var rule Rule
 		r.decode(t, &rule)
 		if r := e.do(t, http.MethodPost, fmt.Sprintf("/api/whitelisting-rules/%d/apply", rule.ID), nil); r.status != http.StatusOK {
 			t.Fatalf("apply: %d %s", r.status, r.body)
@@ -1455,7 +1455,7 @@ func TestViolationResolution(t *testing.T) {
 	t.Run("reopen open", func(t *testing.T) {
 		vid := id(6)
 		r := e.do(t, http.MethodDelete, fmt.Sprintf("/api/violations/%d/resolution", vid), nil)
-		var v violationJSON
+		var v Violation
 		r.decode(t, &v)
 		if r.status != http.StatusOK || v.Comment != nil || v.RuleID != nil {
 			t.Errorf("reopen an open violation: %d %s", r.status, r.body)
@@ -1493,7 +1493,7 @@ func TestViolationTypesList(t *testing.T) {
 	r := e.get(t, "/api/violation-types", http.StatusOK)
 	var raw []json.RawMessage
 	r.decode(t, &raw)
-	var types []violationTypeJSON
+	var types []ViolationType
 	r.decode(t, &types)
 	if len(types) != 31 {
 		t.Fatalf("%d types, want 31", len(types))

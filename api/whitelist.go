@@ -36,7 +36,7 @@ func (s *server) mayEditWhitelist(r *http.Request, c call) error {
 
 // readRule decodes a rule body into the rule and its expiry.
 func readRule(r *http.Request) (rules.WhitelistRule, time.Time, error) {
-	var in ruleInputJSON
+	var in RuleInput
 	if err := decodeJSON(r, &in); err != nil {
 		return rules.WhitelistRule{}, time.Time{}, err
 	}
@@ -94,7 +94,7 @@ func (s *server) listRules(w http.ResponseWriter, r *http.Request, c call) error
 	if err != nil {
 		return err
 	}
-	out := make([]ruleJSON, len(rs))
+	out := make([]Rule, len(rs))
 	for i, x := range rs {
 		out[i] = ruleToJSON(x)
 	}
@@ -178,5 +178,5 @@ func (s *server) applyRule(w http.ResponseWriter, r *http.Request, c call) error
 	if err != nil {
 		return notFoundf(err, "whitelisting rule %d", id)
 	}
-	return writeJSON(w, http.StatusOK, applyJSON{RuleID: id, DryRun: dry, Violations: n})
+	return writeJSON(w, http.StatusOK, ApplyResult{RuleID: id, DryRun: dry, Violations: n})
 }

@@ -19,27 +19,27 @@ import (
 const wlRulesPath = "/api/whitelisting-rules"
 
 // wlCreate posts a rule and returns it, failing unless the answer is 201.
-func wlCreate(t *testing.T, e *env, body map[string]any) ruleJSON {
+func wlCreate(t *testing.T, e *env, body map[string]any) Rule {
 	t.Helper()
 	r := e.do(t, http.MethodPost, wlRulesPath, body)
 	if r.status != http.StatusCreated {
 		t.Fatalf("POST %s %v: %d, want 201: %s", wlRulesPath, body, r.status, r.body)
 	}
-	var out ruleJSON
+	var out Rule
 	r.decode(t, &out)
 	return out
 }
 
 // wlGet returns rule id, failing unless the answer is 200.
-func wlGet(t *testing.T, e *env, id int64) ruleJSON {
+func wlGet(t *testing.T, e *env, id int64) Rule {
 	t.Helper()
-	var out ruleJSON
+	var out Rule
 	e.get(t, fmt.Sprintf("%s/%d", wlRulesPath, id), http.StatusOK).decode(t, &out)
 	return out
 }
 
 // wlApply applies rule id and returns the answer, failing unless it is 200.
-func wlApply(t *testing.T, e *env, id int64, dryRun bool) applyJSON {
+func wlApply(t *testing.T, e *env, id int64, dryRun bool) ApplyResult {
 	t.Helper()
 	path := fmt.Sprintf("%s/%d/apply", wlRulesPath, id)
 	if dryRun {
@@ -49,7 +49,7 @@ func wlApply(t *testing.T, e *env, id int64, dryRun bool) applyJSON {
 	if r.status != http.StatusOK {
 		t.Fatalf("POST %s: %d, want 200: %s", path, r.status, r.body)
 	}
-	var out applyJSON
+	var out ApplyResult
 	r.decode(t, &out)
 	if out.RuleID != id || out.DryRun != dryRun {
 		t.Fatalf("POST %s answered %+v, want rule_id %d and dry_run %v", path, out, id, dryRun)
@@ -101,7 +101,7 @@ func wlWantOpen(t *testing.T, e *env, event string) wlState {
 
 // wlWantWhitelisted checks that the violation of event is whitelisted by
 // rule with the reference's comment.
-func wlWantWhitelisted(t *testing.T, e *env, event string, rule ruleJSON) wlState {
+func wlWantWhitelisted(t *testing.T, e *env, event string, rule Rule) wlState {
 	t.Helper()
 	s := wlRead(t, e, event)
 	want := "Whitelisted automatically because of:" + rule.Reason
@@ -113,7 +113,7 @@ func wlWantWhitelisted(t *testing.T, e *env, event string, rule ruleJSON) wlStat
 
 // wlProblem checks that r is a problem of status whose first field is
 // field ("" for none).
-func wlProblem(t *testing.T, what string, r reply, status int, field string) problem {
+func wlProblem(t *testing.T, what string, r reply, status int, field string) Problem {
 	t.Helper()
 	if r.status != status {
 		t.Fatalf("%s: %d, want %d: %s", what, r.status, status, r.body)
@@ -125,8 +125,8 @@ func wlProblem(t *testing.T, what string, r reply, status int, field string) pro
 	return p
 }
 
-// wlSame reports whether two rules read the same (ruleJSON holds pointers).
-func wlSame(a, b ruleJSON) bool { return reflect.DeepEqual(a, b) }
+// wlSame reports whether two rules read the same (Rule holds pointers).
+func wlSame(a, b Rule) bool { return reflect.DeepEqual(a, b) }
 
 func wlStr(s *string) string {
 	if s == nil {
@@ -161,7 +161,7 @@ func TestWhitelistRuleCreate(t *testing.T) {
 	if raw["expiry_date"] != "9999-01-01T00:00:00.000Z" {
 		t.Errorf("expiry_date = %v, want the default 9999-01-01T00:00:00.000Z", raw["expiry_date"])
 	}
-	var got ruleJSON
+	var got Rule
 	r.decode(t, &got)
 	if got.ID <= 0 || wlStr(got.AccountID) != "123456789012" || wlStr(got.Region) != "eu-west-1" ||
 		wlStr(got.ImageName) != "ubuntu-.*" || wlStr(got.ImageOwner) != "999888777666" ||
@@ -253,9 +253,9 @@ func TestWhitelistRuleList(t *testing.T) {
 	if !(a.ID < b.ID && b.ID < c.ID) {
 		t.Fatalf("ids %d, %d, %d not increasing", a.ID, b.ID, c.ID)
 	}
-	var got []ruleJSON
+	var got []Rule
 	e.get(t, wlRulesPath, http.StatusOK).decode(t, &got)
-	want := []ruleJSON{a, b, c}
+	want := []Rule{a, b, c}
 	if len(got) != len(want) {
 		t.Fatalf("list = %+v, want %+v", got, want)
 	}
@@ -314,7 +314,7 @@ func TestWhitelistRuleReplace(t *testing.T) {
 			t.Errorf("after PUT %s: rule = %+v, want it unchanged %+v", tt.name, got, old)
 		}
 	}
-	var all []ruleJSON
+	var all []Rule
 	e.get(t, wlRulesPath, http.StatusOK).decode(t, &all)
 	if len(all) != 1 {
 		t.Errorf("after refused PUTs %d rules, want 1: %+v", len(all), all)
@@ -330,7 +330,7 @@ func TestWhitelistRuleReplace(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("PUT: %d, want 200: %s", r.status, r.body)
 	}
-	var repl ruleJSON
+	var repl Rule
 	r.decode(t, &repl)
 	if repl.ID <= old.ID || repl.Reason != "new" || wlStr(repl.Region) != gen(1).Region ||
 		wlStr(repl.ViolationType) != gen(1).Type || wlStr(repl.ViolationTypeEntityID) != gen(1).Type ||
@@ -539,7 +539,7 @@ func TestWhitelistRule_onInsert(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("PUT: %d: %s", r.status, r.body)
 	}
-	var repl ruleJSON
+	var repl Rule
 	r.decode(t, &repl)
 	e.store(t, gen(5), gen(7))
 	if s := wlWantWhitelisted(t, e, gen(5).EventID, rule); s.seen != 2 {
