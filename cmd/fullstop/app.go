@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -97,7 +98,10 @@ func runMain(args []string, stderr io.Writer) int {
 		a.sigLog.Load().Warn("second signal: stopping now; what is not committed is read again by the next batch", logSignal, s.String())
 		os.Exit(exitInterrupted)
 	}()
-	err := newAppWith(a, stderr).RunContext(ctx, args)
+	args, err := expandCommand(args, batchCommandNames, clientCommandNames)
+	if err == nil {
+		err = newAppWith(a, stderr).RunContext(ctx, args)
+	}
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		// A signal stopped the command while it was starting (connecting,
 		// migrating): an interruption too.
@@ -138,6 +142,9 @@ func setUsageErrors(cmds []*cli.Command) {
 	}
 }
 
+// batchCommandNames are the commands never abbreviated (and help).
+var batchCommandNames = []string{"run", "backfill", "serve", "migrate", "ledger", "help", "h"}
+
 func newAppWith(a *app, logs io.Writer) *cli.App {
 	cmds := []*cli.Command{
 		runCommand(a),
@@ -145,6 +152,10 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		serveCommand(a),
 		migrateCommand(a),
 		ledgerCommand(a),
+		configureCommand(os.Stdin, os.Stdout),
+		typesCommand(),
+		listViolationsCommand(),
+		showViolationCommand(),
 	}
 	setUsageErrors(cmds)
 	return &cli.App{
@@ -156,7 +167,8 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usagef("unknown command %q: want run, backfill, serve, migrate or ledger (see fullstop --help)", c.Args().First())
+				return usagef("unknown command %q: want one of %s (see fullstop --help)", c.Args().First(),
+					strings.Join(append(slices.Clone(batchCommandNames[:5]), clientCommandNames...), ", "))
 			}
 			return cli.ShowAppHelp(c)
 		},

@@ -1,0 +1,176 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fullstop-audit/fullstop/store/pgtest"
+)
+
+// clientRun runs a client command with env and stdin and returns its exit
+// code, stdout and stderr.
+func clientRun(t *testing.T, env []string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	p := command(t, env, args...)
+	p.cmd.Stdin = strings.NewReader(stdin)
+	err := p.cmd.Run()
+	code := 0
+	if err != nil {
+		code = p.cmd.ProcessState.ExitCode()
+	}
+	return code, p.stdout.String(), p.stderr.String()
+}
+
+// TestClient_AgainstServe runs the client commands against fullstop serve
+// over the violations of the real sample logs.
+func TestClient_AgainstServe(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	_, base := startServe(t, []string{"DATABASE_URL=" + db}, "--no-processing", "--auth", "none")
+	if code, out, errs := fullstop(t, []string{"DATABASE_URL=" + db}, "--log-level", "warn", "backfill", "--source", invictusRoot,
+		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false"); code != 0 {
+		t.Fatalf("backfill: %d\n%s\n%s", code, out, errs)
+	}
+	cfgHome := t.TempDir()
+	env := []string{"XDG_CONFIG_HOME=" + cfgHome, "HOME=" + t.TempDir(), "NO_COLOR=1"}
+
+	// configure: the answers are stored; a second run keeps them as defaults.
+	code, out, errs := clientRun(t, env, base+"\n"+invictusAccount+"\n", "configure")
+	if code != 0 || !strings.Contains(out, "Storing configuration.. OK") {
+		t.Fatalf("configure: %d %q %q", code, out, errs)
+	}
+	code, out, _ = clientRun(t, env, "\n\n", "configure")
+	if code != 0 || !strings.Contains(out, "["+base+"]") || !strings.Contains(out, "["+invictusAccount+"]") {
+		t.Fatalf("configure again: %d %q", code, out)
+	}
+
+	list := func(t *testing.T, args ...string) []map[string]any {
+		t.Helper()
+		code, out, errs := clientRun(t, env, "", append(args, "-o", "json")...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		var rows []map[string]any
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatalf("%v: not a JSON array: %v\n%s", args, err, out)
+		}
+		return rows
+	}
+	t.Run("types", func(t *testing.T) {
+		rows := list(t, "types")
+		if len(rows) != 31 {
+			t.Fatalf("%d types, want 31", len(rows))
+		}
+		var ids []string
+		for _, r := range rows {
+			ids = append(ids, r["id"].(string))
+			if len(r) != 4 {
+				t.Fatalf("type row %v: want exactly id, violation_severity, created_time, help_text", r)
+			}
+		}
+		if !slices.IsSorted(ids) {
+			t.Errorf("types not sorted by id: %v", ids)
+		}
+	})
+	t.Run("list, abbreviated, oldest first, the reference's columns", func(t *testing.T) {
+		rows := list(t, "list")
+		if len(rows) != 8 {
+			t.Fatalf("%d violations, want 8", len(rows))
+		}
+		want := []string{"account_id", "application_id", "application_version_id", "comment", "created_time", "id", "instance_id", "meta_info", "region", "violation_type"}
+		for i, r := range rows {
+			var keys []string
+			for k := range r {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			if !slices.Equal(keys, want) {
+				t.Fatalf("row keys %v, want %v", keys, want)
+			}
+			if _, ok := r["created_time"].(float64); !ok {
+				t.Errorf("created_time %v is not epoch seconds", r["created_time"])
+			}
+			if i > 0 && r["id"].(float64) <= rows[i-1]["id"].(float64) {
+				t.Errorf("not oldest first: %v after %v", r["id"], rows[i-1]["id"])
+			}
+		}
+	})
+	t.Run("filters", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			want int
+		}{
+			{[]string{"list-violations", "-t", "WRONG_REGION"}, 4},
+			{[]string{"list-violations", "-l", "3"}, 3},
+			{[]string{"list-violations", "-r", "us-east-1"}, 8},
+			{[]string{"list-violations", "-r", "eu-west-1"}, 0},
+			{[]string{"list-violations", "--meta", "function_name=stratus-red-team-backdoor-f-func"}, 2},
+			{[]string{"list-violations", "-x", "allowed_regions"}, 2},
+			{[]string{"list-violations", "--since", "1d"}, 8},
+			{[]string{"list-violations", "--since", "2000-01-01 00:00:00", "--accounts", "999999999999"}, 0},
+		} {
+			if got := len(list(t, tc.args...)); got != tc.want {
+				t.Errorf("%v: %d violations, want %d", tc.args, got, tc.want)
+			}
+		}
+	})
+	t.Run("text and tsv", func(t *testing.T) {
+		code, out, _ := clientRun(t, env, "", "list-violations", "-t", "WRONG_REGION")
+		lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+		if code != 0 || len(lines) != 5 || !strings.HasPrefix(lines[0], "Account Id") || !strings.Contains(lines[0], "Application Version") {
+			t.Fatalf("text: %d\n%s", code, out)
+		}
+		if strings.Contains(out, "\x1b[") {
+			t.Errorf("colour in output to a pipe:\n%q", out)
+		}
+		code, out, _ = clientRun(t, env, "", "list-violations", "-t", "WRONG_REGION", "-o", "tsv")
+		lines = strings.Split(strings.TrimRight(out, "\n"), "\n")
+		if code != 0 || len(lines) != 5 || lines[0] != strings.Join([]string{"account_id", "region", "id", "violation_type", "instance_id",
+			"application_id", "application_version_id", "meta_info", "comment", "created_time"}, "\t") {
+			t.Fatalf("tsv: %d\n%s", code, out)
+		}
+		if f := strings.Split(lines[1], "\t"); len(f) != 10 || !strings.HasSuffix(f[9], " ago") {
+			t.Errorf("tsv row %q: want 10 fields, an age last", lines[1])
+		}
+	})
+	t.Run("show-violation", func(t *testing.T) {
+		code, out, errs := clientRun(t, env, "", "show", "1")
+		if code != 0 || !strings.Contains(out, "state:       open") || !strings.Contains(out, "meta_info:") || !strings.Contains(out, "help:") {
+			t.Fatalf("show 1: %d %s %s", code, out, errs)
+		}
+		code, out, errs = clientRun(t, env, "", "show-violation", "999")
+		if code != 1 || out != "" || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "404") || !strings.Contains(errs, "does not exist") {
+			t.Fatalf("show 999: %d %q %q", code, out, errs)
+		}
+	})
+	t.Run("errors and precedence", func(t *testing.T) {
+		for _, tc := range []struct {
+			env     []string
+			args    []string
+			code    int
+			mention string
+		}{
+			{[]string{"XDG_CONFIG_HOME=" + t.TempDir()}, []string{"list"}, 2, "fullstop configure"},
+			{nil, []string{"list", "--since", "-7d"}, 2, "--since"},
+			{nil, []string{"list", "--url", "http://127.0.0.1:1"}, 1, "127.0.0.1:1"},
+			{[]string{"FULLSTOP_URL=http://127.0.0.1:1"}, []string{"list"}, 1, "127.0.0.1:1"},
+			{nil, []string{"list", "-o", "xml"}, 2, "--output"},
+			{nil, []string{"list", "--sort", "x"}, 2, "-sort"},
+			{nil, []string{"lst"}, 2, "lst"},
+		} {
+			code, out, errs := clientRun(t, append(slices.Clone(env), tc.env...), "", tc.args...)
+			if code != tc.code || out != "" || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, tc.mention) {
+				t.Errorf("%v %v: exit %d %q %q; want %d and one line naming %s", tc.env, tc.args, code, out, errs, tc.code, tc.mention)
+			}
+		}
+		// A flag wins over the environment.
+		code, _, errs := clientRun(t, append(slices.Clone(env), "FULLSTOP_URL=http://127.0.0.1:1"), "", "list", "--url", base)
+		if code != 0 {
+			t.Errorf("--url over FULLSTOP_URL: exit %d %s", code, errs)
+		}
+	})
+}
