@@ -156,6 +156,8 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		typesCommand(),
 		listViolationsCommand(),
 		showViolationCommand(),
+		resolveViolationsCommand(),
+		reopenCommand(),
 	}
 	setUsageErrors(cmds)
 	return &cli.App{

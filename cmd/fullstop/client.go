@@ -21,7 +21,7 @@ import (
 
 // clientCommandNames are the client's commands, which may be abbreviated
 // to a unique prefix.
-var clientCommandNames = []string{"configure", "types", "list-violations", "show-violation"}
+var clientCommandNames = []string{"configure", "types", "list-violations", "show-violation", "resolve-violations", "reopen"}
 
 // clientFlags are the flags every client command takes.
 func clientFlags() []cli.Flag {
@@ -217,12 +217,6 @@ func printViolation(w io.Writer, v api.Violation, opts tableOptions) error {
 		state = fmt.Sprintf("whitelisted by rule %d", *v.RuleID)
 	case v.Comment != nil:
 		state = "resolved"
-	}
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
 	}
 	t := v.ViolationType
 	title := ""

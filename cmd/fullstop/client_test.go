@@ -4,6 +4,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -145,6 +146,63 @@ func TestClient_AgainstServe(t *testing.T) {
 		code, out, errs = clientRun(t, env, "", "show-violation", "999")
 		if code != 1 || out != "" || strings.Count(strings.TrimSpace(errs), "\n") != 0 || !strings.Contains(errs, "404") || !strings.Contains(errs, "does not exist") {
 			t.Fatalf("show 999: %d %q %q", code, out, errs)
+		}
+	})
+	t.Run("resolve-violations and reopen", func(t *testing.T) {
+		// No filter and no configured accounts: the reference's usage error.
+		code, _, errs := clientRun(t, []string{"XDG_CONFIG_HOME=" + t.TempDir(), "FULLSTOP_URL=" + base}, "", "resolve-violations", "fixed")
+		if code != 2 || !strings.Contains(errs, "At least one of --accounts, --type, --region or --violation-ids must be specified") {
+			t.Fatalf("resolve without filters: %d %q", code, errs)
+		}
+		code, out, errs := clientRun(t, env, "", "resolve-violations", "-t", "WRONG_REGION", "moved to eu-west-1")
+		if code != 0 || strings.Count(out, ".. OK\n") != 4 || !strings.Contains(out, "Resolving violation "+invictusAccount+"/us-east-1 WRONG_REGION ") {
+			t.Fatalf("resolve by type: %d\n%s%s", code, out, errs)
+		}
+		if n := len(list(t, "list", "-t", "WRONG_REGION")); n != 0 {
+			t.Errorf("%d open WRONG_REGION violations after resolving, want 0", n)
+		}
+		if rows := list(t, "list", "-t", "WRONG_REGION", "--all"); len(rows) != 4 || rows[0]["comment"] != "moved to eu-west-1" {
+			t.Errorf("--all: %v", rows)
+		}
+		// Already resolved: skipped, nothing printed.
+		code, out, _ = clientRun(t, env, "", "resolve-violations", "-t", "WRONG_REGION", "again")
+		if code != 0 || out != "" {
+			t.Errorf("resolving resolved ones: %d %q, want nothing done", code, out)
+		}
+		// A per-item failure (the server refuses a comment that is not
+		// UTF-8) is reported on its line, the others go on, exit 1.
+		code, out, errs = clientRun(t, env, "", "resolve-violations", "-i", "1,2", "bad \xff comment")
+		if code != 1 || strings.Count(out, "EXCEPTION OCCURRED: 400") != 2 || !strings.Contains(errs, "could not be changed") {
+			t.Errorf("per-item failures: %d\n%s%s", code, out, errs)
+		}
+		code, _, errs = clientRun(t, env, "", "resolve-violations", "-i", "1,999", "x")
+		if code != 1 || !strings.Contains(errs, "404") {
+			t.Errorf("an unknown id: %d %q", code, errs)
+		}
+		code, _, errs = clientRun(t, env, "", "resolve-violations", "-i", "abc", "x")
+		if code != 2 || !strings.Contains(errs, "abc") {
+			t.Errorf("a bad id: %d %q", code, errs)
+		}
+		// reopen, abbreviated: the resolved ones are open again.
+		var ids []string
+		for _, r := range list(t, "list", "-t", "WRONG_REGION", "--all") {
+			ids = append(ids, fmt.Sprint(int64(r["id"].(float64))))
+		}
+		code, out, errs = clientRun(t, env, "", append([]string{"reo"}, ids...)...)
+		if code != 0 || strings.Count(out, ".. OK\n") != 4 {
+			t.Fatalf("reopen %v: %d\n%s%s", ids, code, out, errs)
+		}
+		if n := len(list(t, "list", "-t", "WRONG_REGION")); n != 4 {
+			t.Errorf("%d open after reopening, want 4", n)
+		}
+		code, out, _ = clientRun(t, env, "", "reopen", "999", ids[0])
+		if code != 1 || !strings.Contains(out, "Reopening violation 999.. EXCEPTION OCCURRED: 404") || !strings.Contains(out, "Reopening violation "+ids[0]+".. OK") {
+			t.Errorf("reopen with an unknown id: %d\n%s", code, out)
+		}
+		// re is the start of two commands.
+		code, _, errs = clientRun(t, env, "", "re", "x")
+		if code != 2 || !strings.Contains(errs, "reopen") || !strings.Contains(errs, "resolve-violations") {
+			t.Errorf("ambiguous prefix: %d %q", code, errs)
 		}
 	})
 	t.Run("errors and precedence", func(t *testing.T) {
