@@ -158,6 +158,7 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		showViolationCommand(),
 		resolveViolationsCommand(),
 		reopenCommand(),
+		whitelistCommand(),
 	}
 	setUsageErrors(cmds)
 	return &cli.App{

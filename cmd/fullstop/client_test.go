@@ -205,6 +205,48 @@ func TestClient_AgainstServe(t *testing.T) {
 			t.Errorf("ambiguous prefix: %d %q", code, errs)
 		}
 	})
+	t.Run("whitelist", func(t *testing.T) {
+		code, out, errs := clientRun(t, env, "", "whitelist", "add", "--image-name", "(", "--reason", "x")
+		if code != 1 || out != "" || !strings.Contains(errs, "400") || !strings.Contains(errs, "image_name") {
+			t.Errorf("bad regex: %d %q %q", code, out, errs)
+		}
+		code, _, errs = clientRun(t, env, "", "whitelist", "add", "--rule-type", "WRONG_REGION")
+		if code != 2 || !strings.Contains(errs, "--reason") {
+			t.Errorf("no reason: %d %q", code, errs)
+		}
+		code, out, errs = clientRun(t, env, "", "whitelist", "add", "--account", invictusAccount,
+			"--rule-type", "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION", "--reason", "red team", "--expires", "2099-01-01")
+		if code != 0 || !strings.Contains(out, "Created whitelisting rule 1 (expires 2099-01-01 00:00 UTC)") {
+			t.Fatalf("add: %d %q %q", code, out, errs)
+		}
+		code, out, _ = clientRun(t, env, "", "whitelist", "apply", "--dry-run", "1")
+		if code != 0 || out != "Whitelisting rule 1 would whitelist 4 open violations.\n" {
+			t.Errorf("dry run: %d %q", code, out)
+		}
+		code, out, _ = clientRun(t, env, "", "w", "apply", "1")
+		if code != 0 || out != "Whitelisting rule 1 whitelisted 4 open violations.\n" {
+			t.Errorf("apply: %d %q", code, out)
+		}
+		if n := len(list(t, "list", "-t", "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION")); n != 0 {
+			t.Errorf("%d open after apply, want 0", n)
+		}
+		rules := list(t, "whitelist", "list")
+		if len(rules) != 1 || rules[0]["reason"] != "red team" || rules[0]["state"] != "in force" {
+			t.Errorf("whitelist list: %v", rules)
+		}
+		code, out, _ = clientRun(t, env, "", "whitelist", "expire", "1")
+		if code != 0 || !strings.Contains(out, "rule 1 expires") {
+			t.Errorf("expire: %d %q", code, out)
+		}
+		code, _, errs = clientRun(t, env, "", "whitelist", "expire", "--at", "2001-01-01", "1")
+		if code != 1 || !strings.Contains(errs, "404") {
+			t.Errorf("expire in the past: %d %q", code, errs)
+		}
+		code, _, errs = clientRun(t, env, "", "whitelist", "apply", "x")
+		if code != 2 {
+			t.Errorf("apply x: %d %q", code, errs)
+		}
+	})
 	t.Run("errors and precedence", func(t *testing.T) {
 		for _, tc := range []struct {
 			env     []string
