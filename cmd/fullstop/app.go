@@ -159,6 +159,7 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		resolveViolationsCommand(),
 		reopenCommand(),
 		whitelistCommand(),
+		countsCommand(),
 	}
 	setUsageErrors(cmds)
 	return &cli.App{

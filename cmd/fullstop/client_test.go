@@ -247,6 +247,25 @@ func TestClient_AgainstServe(t *testing.T) {
 			t.Errorf("apply x: %d %q", code, errs)
 		}
 	})
+	t.Run("counts", func(t *testing.T) {
+		// After the subtests above: WRONG_REGION open, the Lambda ones whitelisted.
+		rows := list(t, "counts")
+		if len(rows) != 1 || rows[0]["type"] != "WRONG_REGION" || rows[0]["quantity"] != 4.0 || rows[0]["account"] != invictusAccount {
+			t.Errorf("counts: %v", rows)
+		}
+		if rows := list(t, "counts", "--state", "any", "--by", "type"); len(rows) != 2 || rows[0]["type"] != "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION" || rows[1]["quantity"] != 4.0 {
+			t.Errorf("counts by type: %v", rows)
+		}
+		if rows := list(t, "counts", "--state", "whitelisted", "--by", "application"); len(rows) != 1 || rows[0]["application"] != nil || rows[0]["quantity"] != 4.0 {
+			t.Errorf("counts by application: %v", rows)
+		}
+		if rows := list(t, "counts", "--since", "2000-01-01 00:00:00", "--state", "any"); len(rows) != 2 {
+			t.Errorf("counts since 2000: %v", rows)
+		}
+		if code, _, errs := clientRun(t, env, "", "counts", "--by", "region"); code != 2 || !strings.Contains(errs, "--by") {
+			t.Errorf("counts --by region: %d %q", code, errs)
+		}
+	})
 	t.Run("errors and precedence", func(t *testing.T) {
 		for _, tc := range []struct {
 			env     []string
