@@ -160,15 +160,17 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		reopenCommand(),
 		whitelistCommand(),
 		countsCommand(),
+		completionCommand(),
 	}
 	setUsageErrors(cmds)
 	return &cli.App{
-		Name:         "fullstop",
-		Usage:        "audit the CloudTrail logs of many AWS accounts for policy violations",
-		Version:      version,
-		Flags:        logFlags(),
-		Commands:     cmds,
-		OnUsageError: onUsageError,
+		Name:                 "fullstop",
+		Usage:                "audit the CloudTrail logs of many AWS accounts for policy violations",
+		Version:              version,
+		Flags:                logFlags(),
+		Commands:             cmds,
+		OnUsageError:         onUsageError,
+		EnableBashCompletion: true,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return usagef("unknown command %q: want one of %s (see fullstop --help)", c.Args().First(),

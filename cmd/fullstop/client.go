@@ -21,7 +21,7 @@ import (
 
 // clientCommandNames are the client's commands, which may be abbreviated
 // to a unique prefix.
-var clientCommandNames = []string{"configure", "types", "list-violations", "show-violation", "resolve-violations", "reopen", "whitelist", "counts"}
+var clientCommandNames = []string{"configure", "types", "list-violations", "show-violation", "resolve-violations", "reopen", "whitelist", "counts", "completion"}
 
 // clientFlags are the flags every client command takes.
 func clientFlags() []cli.Flag {

@@ -5,6 +5,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -292,4 +294,30 @@ func TestClient_AgainstServe(t *testing.T) {
 			t.Errorf("--url over FULLSTOP_URL: exit %d %s", code, errs)
 		}
 	})
+}
+
+// TestClient_BashCompletion completes through the real binary in bash.
+func TestClient_BashCompletion(t *testing.T) {
+	t.Parallel()
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, script, errs := clientRun(t, nil, "", "completion", "bash")
+	if code != 0 {
+		t.Fatalf("completion bash: %d %s", code, errs)
+	}
+	for line, want := range map[string]string{
+		"COMP_WORDS=(BIN whi); COMP_CWORD=1":                  "whitelist",
+		"COMP_WORDS=(BIN whitelist a); COMP_CWORD=2":          "add apply",
+		"COMP_WORDS=(BIN list-violations --li); COMP_CWORD=2": "--limit",
+		"COMP_WORDS=(BIN re); COMP_CWORD=1":                   "resolve-violations reopen",
+	} {
+		cmd := exec.Command("bash", "-c", script+"\n"+strings.ReplaceAll(line, "BIN", bin)+`; _fullstop_complete; echo "${COMPREPLY[@]}"`)
+		cmd.Env = append(cleanEnv(), "FULLSTOP_TEST_MAIN=1")
+		out, err := cmd.Output()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("%s: %q, %v; want %q", line, out, err, want)
+		}
+	}
 }
