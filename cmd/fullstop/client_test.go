@@ -5,8 +5,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -318,6 +321,65 @@ func TestClient_BashCompletion(t *testing.T) {
 		out, err := cmd.Output()
 		if err != nil || strings.TrimSpace(string(out)) != want {
 			t.Errorf("%s: %q, %v; want %q", line, out, err, want)
+		}
+	}
+}
+
+// TestClient_Tokens runs the client against fullstop serve --auth
+// tokeninfo: each token source reaches the server; no token is a 401 and
+// a missing right a 403, each one line.
+func TestClient_Tokens(t *testing.T) {
+	t.Parallel()
+	good := strings.Repeat("g", 40)
+	info := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+good {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error":"invalid_token"}`)
+			return
+		}
+		fmt.Fprint(w, `{"uid":"jdoe","scope":["uid"],"realm":"/employees","expires_in":3600}`)
+	}))
+	t.Cleanup(info.Close)
+	db := pgtest.New(t)
+	_, base := startServe(t, []string{"DATABASE_URL=" + db}, "--no-processing", "--auth", "tokeninfo", "--token-info-url", info.URL)
+	if code, out, errs := fullstop(t, []string{"DATABASE_URL=" + db}, "--log-level", "warn", "backfill", "--source", invictusRoot,
+		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false"); code != 0 {
+		t.Fatalf("backfill: %d\n%s\n%s", code, out, errs)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(good+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "FULLSTOP_URL=" + base}
+	for _, tc := range []struct {
+		name    string
+		env     []string
+		args    []string
+		code    int
+		mention string
+	}{
+		{"no token", nil, []string{"types"}, 1, "401"},
+		{"FULLSTOP_TOKEN", []string{"FULLSTOP_TOKEN=" + good}, []string{"types"}, 0, "ACTIVE_KEY_TOO_OLD"},
+		{"--token-file", nil, []string{"types", "--token-file", tokenFile}, 0, "ACTIVE_KEY_TOO_OLD"},
+		{"FULLSTOP_TOKEN_FILE", []string{"FULLSTOP_TOKEN_FILE=" + tokenFile}, []string{"types"}, 0, "ACTIVE_KEY_TOO_OLD"},
+		{"FULLSTOP_TOKEN_COMMAND", []string{"FULLSTOP_TOKEN_COMMAND=echo " + good}, []string{"types"}, 0, "ACTIVE_KEY_TOO_OLD"},
+		{"a wrong token", []string{"FULLSTOP_TOKEN=" + strings.Repeat("w", 40)}, []string{"types"}, 1, "401"},
+		{"a token command that fails", []string{"FULLSTOP_TOKEN_COMMAND=exit 4"}, []string{"types"}, 2, "FULLSTOP_TOKEN_COMMAND"},
+		// No team service: nobody may resolve; each violation's line says so.
+		{"no right to resolve", []string{"FULLSTOP_TOKEN=" + good}, []string{"resolve-violations", "-i", "1,2", "done"}, 1, "could not be changed"},
+	} {
+		code, out, errs := clientRun(t, append(slices.Clone(env), tc.env...), "", tc.args...)
+		if code != tc.code || !strings.Contains(out+errs, tc.mention) {
+			t.Errorf("%s: exit %d %q %q; want %d naming %s", tc.name, code, out, errs, tc.code, tc.mention)
+		}
+		if code != 0 && strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+			t.Errorf("%s: stderr is more than one line: %q", tc.name, errs)
+		}
+		if strings.Contains(out+errs, good) {
+			t.Errorf("%s: the token is in the output", tc.name)
+		}
+		if tc.name == "no right to resolve" && strings.Count(out, "EXCEPTION OCCURRED: 403") != 2 {
+			t.Errorf("%s: want two 403 lines:\n%s", tc.name, out)
 		}
 	}
 }
