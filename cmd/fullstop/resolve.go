@@ -59,23 +59,15 @@ func resolveViolationsCommand() *cli.Command {
 			} else if candidates, err = env.c.ViolationsUpTo(c.Context, f.query, f.limit); err != nil {
 				return apiError(err)
 			}
-			failed := false
+			var items items
 			for _, v := range candidates {
 				if !f.keep(v) || v.Comment != nil {
 					continue
 				}
-				fmt.Fprintf(env.out, "Resolving violation %s/%s %s %d.. ", str(v.AccountID), str(v.Region), v.ViolationType.ID, v.ID)
-				if _, err := env.c.Resolve(c.Context, v.ID, comment); err != nil {
-					failed = true
-					fmt.Fprintf(env.out, "EXCEPTION OCCURRED: %v\n", apiError(err))
-					continue
-				}
-				fmt.Fprintln(env.out, "OK")
+				items.do(env, fmt.Sprintf("Resolving violation %s/%s %s %d", str(v.AccountID), str(v.Region), v.ViolationType.ID, v.ID),
+					func() error { _, err := env.c.Resolve(c.Context, v.ID, comment); return err })
 			}
-			if failed {
-				return errSomeFailed
-			}
-			return nil
+			return items.err()
 		},
 	}
 }
@@ -98,22 +90,36 @@ func reopenCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			failed := false
+			var items items
 			for _, id := range ids {
-				fmt.Fprintf(env.out, "Reopening violation %d.. ", id)
-				if _, err := env.c.Reopen(c.Context, id); err != nil {
-					failed = true
-					fmt.Fprintf(env.out, "EXCEPTION OCCURRED: %v\n", apiError(err))
-					continue
-				}
-				fmt.Fprintln(env.out, "OK")
+				items.do(env, fmt.Sprintf("Reopening violation %d", id),
+					func() error { _, err := env.c.Reopen(c.Context, id); return err })
 			}
-			if failed {
-				return errSomeFailed
-			}
-			return nil
+			return items.err()
 		},
 	}
+}
+
+// items runs changes one by one, as the reference: a line each, "OK" or
+// the error, going on after a failure.
+type items struct{ failed bool }
+
+func (it *items) do(env *clientEnv, label string, change func() error) {
+	fmt.Fprintf(env.out, "%s.. ", label)
+	if err := change(); err != nil {
+		it.failed = true
+		fmt.Fprintf(env.out, "EXCEPTION OCCURRED: %v\n", apiError(err))
+		return
+	}
+	fmt.Fprintln(env.out, "OK")
+}
+
+// err is errSomeFailed when a change failed.
+func (it *items) err() error {
+	if it.failed {
+		return errSomeFailed
+	}
+	return nil
 }
 
 // parseIDs reads a comma list of violation ids.
