@@ -117,6 +117,8 @@ func TestClient_AgainstServe(t *testing.T) {
 			{[]string{"list-violations", "--meta", "function_name=stratus-red-team-backdoor-f-func"}, 2},
 			{[]string{"list-violations", "-x", "allowed_regions"}, 2},
 			{[]string{"list-violations", "--since", "1d"}, 8},
+			{[]string{"list-violations", "--severity", "1"}, 8},
+			{[]string{"list-violations", "--severity", "2"}, 0},
 			{[]string{"list-violations", "--since", "2000-01-01 00:00:00", "--accounts", "999999999999"}, 0},
 		} {
 			if got := len(list(t, tc.args...)); got != tc.want {
@@ -297,6 +299,43 @@ func TestClient_AgainstServe(t *testing.T) {
 			t.Errorf("--url over FULLSTOP_URL: exit %d %s", code, errs)
 		}
 	})
+}
+
+// TestClient_Applications lists by application and version name.
+func TestClient_Applications(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	_, base := startServe(t, []string{"DATABASE_URL=" + db}, "--no-processing", "--auth", "none")
+	for i, app := range []string{"shop", "shop", "search"} {
+		body := fmt.Sprintf(`{"event_id":"e-%d","account_id":"123456789012","region":"eu-west-1","violation_type":"EC2_WITH_KEYPAIR",
+			"meta_info":{"key_name":"ops"},"instance_id":"i-%d","application_id":%q,"application_version":"1.%d.0"}`, i, i, app, i)
+		resp, err := http.Post(base+"/api/violations", "application/json", strings.NewReader(body))
+		if err != nil || resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("POST: %v %v", resp, err)
+		}
+		resp.Body.Close()
+	}
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "FULLSTOP_URL=" + base}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"list", "--applications", "shop"}, 2},
+		{[]string{"list", "--applications", "shop,search"}, 3},
+		{[]string{"list", "--application-versions", "1.2.0"}, 1},
+		{[]string{"list", "--applications", "shop", "--application-versions", "1.2.0"}, 0},
+		{[]string{"list", "--applications", "none"}, 0},
+	} {
+		code, out, errs := clientRun(t, env, "", append(tc.args, "-o", "json")...)
+		var rows []map[string]any
+		if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != tc.want {
+			t.Errorf("%v: exit %d, %d rows (%s%s), want %d", tc.args, code, len(rows), out, errs, tc.want)
+		}
+	}
+	code, out, _ := clientRun(t, env, "", "list", "--applications", "search", "-o", "tsv")
+	if code != 0 || !strings.Contains(out, "\tsearch\t1.2.0\tkey_name: ops\t") {
+		t.Errorf("tsv with an application: %d %q", code, out)
+	}
 }
 
 // TestClient_BashCompletion completes through the real binary in bash.
