@@ -338,6 +338,62 @@ func TestClient_Applications(t *testing.T) {
 	}
 }
 
+// TestClient_MoreOptions: show-violation as JSON, every criterion of
+// whitelist add, a database that is gone (503) as one line.
+func TestClient_MoreOptions(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	proxy := pgtest.NewProxy(t, db)
+	_, base := startServe(t, []string{"DATABASE_URL=" + proxy.URL}, "--no-processing", "--auth", "none",
+		"--database-statement-timeout", "3s")
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "FULLSTOP_URL=" + base}
+	resp, err := http.Post(base+"/api/violations", "application/json", strings.NewReader(
+		`{"event_id":"e-1","account_id":"123456789012","region":"eu-west-1","violation_type":"EC2_WITH_KEYPAIR","meta_info":{"key_name":"ops","ami_name":"team-7-base"},"instance_id":"i-1"}`))
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	code, out, errs := clientRun(t, env, "", "show-violation", "-o", "json", "1")
+	var v map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || v["seen_count"] != 1.0 || v["violation_type"].(map[string]any)["id"] != "EC2_WITH_KEYPAIR" {
+		t.Fatalf("show -o json: %d %s %s", code, out, errs)
+	}
+	code, out, errs = clientRun(t, env, "", "whitelist", "add", "--account", "123456789012", "--rule-region", "eu-west-1",
+		"--rule-type", "EC2_WITH_KEYPAIR", "--image-name", "team-7-.*", "--image-owner", "123456789012", "--application", "shop",
+		"--application-version", "1.0", "--meta-path", "$.[?(@.key_name == 'ops')]", "--reason", "all criteria")
+	if code != 0 {
+		t.Fatalf("whitelist add: %d %s %s", code, out, errs)
+	}
+	code, out, _ = clientRun(t, env, "", "whitelist", "list", "-o", "json")
+	var rules []map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &rules) != nil || len(rules) != 1 {
+		t.Fatalf("whitelist list: %d %s", code, out)
+	}
+	for k, want := range map[string]string{"account_id": "123456789012", "region": "eu-west-1", "violation_type": "EC2_WITH_KEYPAIR",
+		"image_name": "team-7-.*", "image_owner": "123456789012", "application_id": "shop", "application_version": "1.0",
+		"meta_info_json_path": "$.[?(@.key_name == 'ops')]", "reason": "all criteria"} {
+		if rules[0][k] != want {
+			t.Errorf("rule %s = %v, want %q", k, rules[0][k], want)
+		}
+	}
+	// The rule's application does not hold for the violation: nothing to apply.
+	code, out, _ = clientRun(t, env, "", "whitelist", "apply", "--dry-run", "1")
+	if code != 0 || !strings.Contains(out, "would whitelist 0 open violations") {
+		t.Errorf("dry run: %d %q", code, out)
+	}
+	code, _, errs = clientRun(t, env, "", "whitelist", "add", "--meta-path", "$.[?(@.a ==", "--reason", "x")
+	if code != 1 || !strings.Contains(errs, "meta_info_json_path") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("a bad JSONPath: %d %q", code, errs)
+	}
+	// The database gone: the server answers 503, the client says so in one line.
+	proxy.Stall()
+	code, out, errs = clientRun(t, env, "", "list")
+	proxy.Resume()
+	if code != 1 || out != "" || !strings.Contains(errs, "503") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
+		t.Errorf("database gone: %d %q %q", code, out, errs)
+	}
+}
+
 // TestClient_BashCompletion completes through the real binary in bash.
 func TestClient_BashCompletion(t *testing.T) {
 	t.Parallel()
