@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +14,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/fullstop-audit/fullstop/etl"
+	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/store"
 	"github.com/fullstop-audit/fullstop/store/pgtest"
 )
 
@@ -391,6 +396,43 @@ func TestClient_MoreOptions(t *testing.T) {
 	proxy.Resume()
 	if code != 1 || out != "" || !strings.Contains(errs, "503") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
 		t.Errorf("database gone: %d %q %q", code, out, errs)
+	}
+}
+
+// TestClient_LimitAboveThePageCap lists more violations than the
+// server's page cap of 1000.
+func TestClient_LimitAboveThePageCap(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	_, base := startServe(t, []string{"DATABASE_URL=" + db}, "--no-processing", "--auth", "none")
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var vs []rules.Violation
+	key := "AWSLogs/123456789012/CloudTrail/eu-west-1/2024/05/01/a.json.gz"
+	for i := range 1205 {
+		vs = append(vs, rules.Violation{Type: "WRONG_REGION", EventID: fmt.Sprintf("e-%04d", i), AccountID: "123456789012",
+			Region: "us-east-1", InstanceID: fmt.Sprintf("i-%04d", i), MetaInfo: `{}`, ObjectKey: key})
+	}
+	if _, err := st.ViolationCommitGroup(ctx, "test", []etl.ObjectDone{{Key: key, ETag: "e", Size: 1,
+		StartedAt: time.Now(), FinishedAt: time.Now()}}, vs); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "FULLSTOP_URL=" + base}
+	for limit, want := range map[int]int{1003: 1003, 5000: 1205, 20: 20} {
+		code, out, errs := clientRun(t, env, "", "list", "-l", fmt.Sprint(limit), "-o", "json")
+		var rows []map[string]any
+		if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != want {
+			t.Errorf("-l %d: exit %d, %d rows (%s), want %d", limit, code, len(rows), errs, want)
+			continue
+		}
+		// The newest ones, oldest first.
+		if last := rows[len(rows)-1]["id"].(float64); last != 1205 || rows[0]["id"].(float64) != float64(1205-want+1) {
+			t.Errorf("-l %d: ids %v to %v", limit, rows[0]["id"], last)
+		}
 	}
 }
 
