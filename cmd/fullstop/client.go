@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,11 +53,9 @@ func openClient(c *cli.Context) (*clientEnv, error) {
 	if err != nil {
 		return nil, usagef("%v", err)
 	}
-	// The environment is read by resolveClientSettings, so a flag counts
-	// as given only when it is on the command line.
-	urlSet := flagOnCommandLine(c, "url")
-	accSet := flagOnCommandLine(c, "accounts")
-	s, err := resolveClientSettings(file, os.Getenv, c.String("url"), urlSet, c.String("accounts"), accSet)
+	// IsSet: given as a flag or by its variable (FULLSTOP_URL,
+	// FULLSTOP_ACCOUNTS), the flag winning; else the file's value counts.
+	s, err := resolveClientSettings(file, os.Getenv, c.String("url"), c.IsSet("url"), c.String("accounts"), c.IsSet("accounts"))
 	if err != nil {
 		return nil, err
 	}
@@ -85,32 +82,6 @@ func openClient(c *cli.Context) (*clientEnv, error) {
 	return &clientEnv{c: cl, settings: s, out: os.Stdout, opts: tableOptions{now: timeNow(), tty: tty, noColor: noColor}}, nil
 }
 
-// flagOnCommandLine reports whether flag name was given as an argument
-// (not from its environment variable).
-func flagOnCommandLine(c *cli.Context, name string) bool {
-	for _, n := range c.FlagNames() {
-		if n != name {
-			continue
-		}
-		for _, a := range os.Args {
-			if a == "--"+name || strings.HasPrefix(a, "--"+name+"=") || a == "-"+name || strings.HasPrefix(a, "-"+name+"=") {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// apiError turns a client error into one line: the status and the
-// server's message, exit 1.
-func apiError(err error) error {
-	var ae *client.Error
-	if errors.As(err, &ae) {
-		return fmt.Errorf("%s", ae.Error())
-	}
-	return err
-}
-
 func typesCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "types",
@@ -123,7 +94,7 @@ func typesCommand() *cli.Command {
 			}
 			ts, err := env.c.ViolationTypes(c.Context)
 			if err != nil {
-				return apiError(err)
+				return err
 			}
 			rows := make([]row, len(ts))
 			for i, t := range ts {
@@ -195,7 +166,7 @@ func showViolationCommand() *cli.Command {
 			}
 			v, err := env.c.Violation(c.Context, id)
 			if err != nil {
-				return apiError(err)
+				return err
 			}
 			if c.String("output") == "json" {
 				enc := json.NewEncoder(env.out)

@@ -55,7 +55,7 @@ func countsCommand() *cli.Command {
 				for _, a := range accounts {
 					cs, err := env.c.CountByApplication(c.Context, a, from, state)
 					if err != nil {
-						return apiError(err)
+						return err
 					}
 					for _, x := range cs {
 						rows = append(rows, row{"account": a, "application": deref(x.Application), "version": deref(x.Version), "type": x.Type, "quantity": x.Quantity})
@@ -64,7 +64,7 @@ func countsCommand() *cli.Command {
 			default:
 				cs, err := env.c.CountByAccount(c.Context, accounts, from, state)
 				if err != nil {
-					return apiError(err)
+					return err
 				}
 				if by == "account" {
 					cols = []column{{key: "account"}, {key: "type"}, {key: "quantity"}}

@@ -173,14 +173,14 @@ func listViolationsCommand() *cli.Command {
 			}
 			vs, err := env.c.ViolationsUpTo(c.Context, f.query, f.limit)
 			if err != nil {
-				return apiError(err)
+				return err
 			}
 			if c.Bool("all") {
 				q := f.query
 				q.State = "resolved"
 				resolved, err := env.c.ViolationsUpTo(c.Context, q, f.limit)
 				if err != nil {
-					return apiError(err)
+					return err
 				}
 				vs = append(vs, resolved...)
 			}

@@ -52,12 +52,12 @@ func resolveViolationsCommand() *cli.Command {
 				for _, id := range ids {
 					v, err := env.c.Violation(c.Context, id)
 					if err != nil {
-						return apiError(err)
+						return err
 					}
 					candidates = append(candidates, v)
 				}
 			} else if candidates, err = env.c.ViolationsUpTo(c.Context, f.query, f.limit); err != nil {
-				return apiError(err)
+				return err
 			}
 			var items items
 			for _, v := range candidates {
@@ -108,7 +108,7 @@ func (it *items) do(env *clientEnv, label string, change func() error) {
 	fmt.Fprintf(env.out, "%s.. ", label)
 	if err := change(); err != nil {
 		it.failed = true
-		fmt.Fprintf(env.out, "EXCEPTION OCCURRED: %v\n", apiError(err))
+		fmt.Fprintf(env.out, "EXCEPTION OCCURRED: %v\n", err)
 		return
 	}
 	fmt.Fprintln(env.out, "OK")

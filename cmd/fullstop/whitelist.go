@@ -45,7 +45,7 @@ func whitelistCommand() *cli.Command {
 					}
 					rs, err := env.c.WhitelistRules(c.Context)
 					if err != nil {
-						return apiError(err)
+						return err
 					}
 					rows := make([]row, len(rs))
 					for i, r := range rs {
@@ -96,7 +96,7 @@ func whitelistCommand() *cli.Command {
 					}
 					r, err := env.c.CreateWhitelistRule(c.Context, in)
 					if err != nil {
-						return apiError(err)
+						return err
 					}
 					fmt.Fprintf(env.out, "Created whitelisting rule %d (expires %s). Apply it to the open violations stored before: fullstop whitelist apply %d\n",
 						r.ID, time.Time(r.ExpiryDate).UTC().Format("2006-01-02 15:04 UTC"), r.ID)
@@ -127,7 +127,7 @@ func whitelistCommand() *cli.Command {
 						return err
 					}
 					if err := env.c.ExpireWhitelistRule(c.Context, id, at); err != nil {
-						return apiError(err)
+						return err
 					}
 					fmt.Fprintf(env.out, "Whitelisting rule %d expires.\n", id)
 					return nil
@@ -150,7 +150,7 @@ func whitelistCommand() *cli.Command {
 					}
 					res, err := env.c.ApplyWhitelistRule(c.Context, id, c.Bool("dry-run"))
 					if err != nil {
-						return apiError(err)
+						return err
 					}
 					if res.DryRun {
 						fmt.Fprintf(env.out, "Whitelisting rule %d would whitelist %d open violations.\n", id, res.Violations)
