@@ -97,6 +97,10 @@ type Config struct {
 	// Metrics, if set, counts each batch's objects by outcome, the
 	// rewritten objects and the batches.
 	Metrics *Metrics
+	// Lake, if set, receives every decoded object's events before the
+	// object commits. An object the lake cannot take is handed back
+	// untouched, like one the source cannot give.
+	Lake LakeWriter
 }
 
 // Progress is the state of a running batch.
@@ -211,6 +215,7 @@ const (
 	failContent             // the bytes are not a readable CloudTrail document: an attempt
 	failSource              // the source could not give the object: ledger untouched
 	failRules               // the rules failed on it: ledger untouched
+	failLake                // the lake could not store its events: ledger untouched
 	failGone                // deleted since it was listed
 	failInterrupted         // the batch stopped before the object was finished
 )
@@ -657,7 +662,7 @@ func (w *worker) evaluate(ctx context.Context) error {
 		w.p.log.Warn("rules failed over several objects; evaluating them one by one", logObjects, len(po.objs), logErr, err)
 		for i := range po.objs {
 			one, err := w.p.cfg.Evaluator.Evaluate(ctx, po.results[i].Batches)
-			if err := w.finish(ctx, po.objs[i], one, err); err != nil {
+			if err := w.finish(ctx, po.objs[i], po.results[i], one, err); err != nil {
 				return err
 			}
 		}
@@ -667,8 +672,8 @@ func (w *worker) evaluate(ctx context.Context) error {
 	for _, v := range vs {
 		byObject[v.ObjectKey] = append(byObject[v.ObjectKey], v)
 	}
-	for _, pr := range po.objs {
-		if err := w.finish(ctx, pr, byObject[pr.done.Key], err); err != nil {
+	for i, pr := range po.objs {
+		if err := w.finish(ctx, pr, po.results[i], byObject[pr.done.Key], err); err != nil {
 			return err
 		}
 	}
@@ -677,7 +682,7 @@ func (w *worker) evaluate(ctx context.Context) error {
 
 // finish sends one evaluated object on: with its violations, or failed
 // with the rules' error evalErr.
-func (w *worker) finish(ctx context.Context, pr processed, vs []rules.Violation, evalErr error) error {
+func (w *worker) finish(ctx context.Context, pr processed, res *event.Result, vs []rules.Violation, evalErr error) error {
 	switch {
 	case evalErr != nil && ctx.Err() != nil:
 		pr.fail(failInterrupted, fmt.Errorf("evaluate rules: %w", context.Cause(ctx)))
@@ -687,9 +692,36 @@ func (w *worker) finish(ctx context.Context, pr processed, vs []rules.Violation,
 	default:
 		pr.violations = vs
 		pr.done.Violations = len(vs)
+		if err := w.lake(ctx, pr, res); err != nil {
+			pr.fail(err.kind, err.err)
+			break
+		}
 		pr.done.FinishedAt = time.Now()
 	}
 	return w.send(ctx, pr)
+}
+
+// lakeError is why an object's events could not go into the lake.
+type lakeError struct {
+	kind failure
+	err  error
+}
+
+// lake writes one evaluated object's events into the lake, if there is
+// one, before the object goes to the committer.
+func (w *worker) lake(ctx context.Context, pr processed, res *event.Result) *lakeError {
+	if w.p.cfg.Lake == nil || res == nil {
+		return nil
+	}
+	err := w.p.cfg.Lake.LakeWrite(ctx, pr.cand, res.Batches)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return &lakeError{failInterrupted, fmt.Errorf("write the events to the lake: %w (%w)", err, context.Cause(ctx))}
+	default:
+		return &lakeError{failLake, fmt.Errorf("write the events to the lake: %w", err)}
+	}
 }
 
 // fetchedObject is the stored bytes of one object, read ahead of the
@@ -894,7 +926,7 @@ func (b *batch) unread(ctx context.Context, pr processed) error {
 	if len(b.res.Unread) <= maxUnreadLogged {
 		p.log.Warn("object not read; left for the next batch", logKey, key, logReason, pr.err)
 	}
-	if pr.kind == failRules {
+	if pr.kind == failRules || pr.kind == failLake {
 		b.mu.Lock()
 		b.inARow++
 		b.checkInARow(pr.err)

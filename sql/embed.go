@@ -1,6 +1,7 @@
 // Package sqlfiles embeds the SQL files of fullstop: one rule per violation
 // type under rules/, each a header of "-- key: value" comment lines followed
-// by one SELECT over the view events (see package rules).
+// by one SELECT over the view events (see package rules), and the saved
+// audit queries of fullstop query under queries/ (see rules/duckdb/audit).
 package sqlfiles
 
 import "embed"
@@ -9,3 +10,8 @@ import "embed"
 //
 //go:embed rules/*.sql
 var Rules embed.FS
+
+// Queries holds the saved audit queries, queries/<name>.sql.
+//
+//go:embed queries/*.sql
+var Queries embed.FS

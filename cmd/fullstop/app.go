@@ -152,6 +152,8 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		serveCommand(a),
 		migrateCommand(a),
 		ledgerCommand(a),
+		lakeCommand(a),
+		queryCommand(a),
 		configureCommand(os.Stdin, os.Stdout),
 		typesCommand(),
 		listViolationsCommand(),

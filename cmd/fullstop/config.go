@@ -94,16 +94,26 @@ func dbError(dbURL string, err error) error {
 	return fmt.Errorf("database (%s): %w", where, err)
 }
 
-func sourceFlags() []cli.Flag {
+// s3Flags are the S3 settings, shared by the source and the lake.
+func s3Flags() []cli.Flag {
 	return []cli.Flag{
+		&cli.StringFlag{Name: "s3-region", EnvVars: []string{"FULLSTOP_S3_REGION"}, Usage: "region of the bucket (default: from the AWS environment, else us-east-1)"},
+		&cli.StringFlag{Name: "s3-endpoint", EnvVars: []string{"FULLSTOP_S3_ENDPOINT"}, Usage: "endpoint URL of an S3-compatible server, e.g. http://127.0.0.1:9000"},
+		&cli.BoolFlag{Name: "s3-path-style", EnvVars: []string{"FULLSTOP_S3_PATH_STYLE"}, Usage: "path-style S3 addressing (default: on when --s3-endpoint is set)"},
+		&cli.DurationFlag{Name: "s3-connect-timeout", Value: s3.DefaultConnectTimeout, EnvVars: []string{"FULLSTOP_S3_CONNECT_TIMEOUT"}, Usage: "bound on the TCP dial and TLS handshake of an S3 connection"},
+		&cli.DurationFlag{Name: "s3-request-timeout", Value: s3.DefaultRequestTimeout, EnvVars: []string{"FULLSTOP_S3_REQUEST_TIMEOUT"}, Usage: "bound on each S3 request's wait for an answer, and on each wait for more of a body"},
+		&cli.DurationFlag{Name: "s3-credentials-timeout", Value: s3.DefaultCredentialsTimeout, EnvVars: []string{"FULLSTOP_S3_CREDENTIALS_TIMEOUT"}, Usage: "bound on finding the AWS credentials at start (the instance metadata service included)"},
+	}
+}
+
+func sourceFlags() []cli.Flag {
+	return append(s3Flags(), []cli.Flag{
+		lakeFlag(lakeWriteUsage),
 		&cli.StringFlag{Name: "source", EnvVars: []string{"FULLSTOP_SOURCE"}, Usage: "where the CloudTrail logs are: s3://bucket[/prefix], file:///abs/path or a plain path"},
 		&cli.StringFlag{Name: "accounts", EnvVars: []string{"FULLSTOP_ACCOUNTS"}, Usage: "comma list of AWS account ids to read (default: all found)"},
 		&cli.StringFlag{Name: "regions", EnvVars: []string{"FULLSTOP_REGIONS"}, Usage: "comma list of regions to read (default: all found)"},
 		&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), EnvVars: []string{"FULLSTOP_WORKERS"}, Usage: "objects processed in parallel"},
 		&cli.IntFlag{Name: "fetchers", EnvVars: []string{"FULLSTOP_FETCHERS"}, Usage: "objects read from the source at once, ahead of the workers (default: 4 × --workers)"},
-		&cli.StringFlag{Name: "s3-region", EnvVars: []string{"FULLSTOP_S3_REGION"}, Usage: "region of the CloudTrail bucket (default: from the AWS environment, else us-east-1)"},
-		&cli.StringFlag{Name: "s3-endpoint", EnvVars: []string{"FULLSTOP_S3_ENDPOINT"}, Usage: "endpoint URL of an S3-compatible server, e.g. http://127.0.0.1:9000"},
-		&cli.BoolFlag{Name: "s3-path-style", EnvVars: []string{"FULLSTOP_S3_PATH_STYLE"}, Usage: "path-style S3 addressing (default: on when --s3-endpoint is set)"},
 		&cli.Int64Flag{Name: "max-object-size", Value: etl.DefaultMaxObjectSize, EnvVars: []string{"FULLSTOP_MAX_OBJECT_SIZE"}, Usage: "objects larger than this many bytes fail without being read"},
 		&cli.IntFlag{Name: "max-attempts", Value: etl.DefaultMaxAttempts, EnvVars: []string{"FULLSTOP_MAX_ATTEMPTS"}, Usage: "failed attempts after which an object is quarantined"},
 		&cli.IntFlag{Name: "group-size", Value: etl.DefaultGroupSize, EnvVars: []string{"FULLSTOP_GROUP_SIZE"}, Usage: "objects committed per database transaction"},
@@ -114,10 +124,7 @@ func sourceFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "lease", Value: etl.DefaultLease, EnvVars: []string{"FULLSTOP_LEASE"}, Usage: "how long a claim on an object lasts unless renewed; processes on one database split a batch by claims, and a dead process's claims expire after this"},
 		&cli.IntFlag{Name: "max-source-failures", Value: etl.DefaultSourceFailureLimit, EnvVars: []string{"FULLSTOP_MAX_SOURCE_FAILURES"}, Usage: "objects in a row the source may fail to give before the batch stops early (exit 1)"},
 		&cli.DurationFlag{Name: "stop-timeout", Value: etl.DefaultStopTimeout, EnvVars: []string{"FULLSTOP_STOP_TIMEOUT"}, Usage: "after SIGTERM or Ctrl-C, how long the objects in work may take to finish and commit"},
-		&cli.DurationFlag{Name: "s3-connect-timeout", Value: s3.DefaultConnectTimeout, EnvVars: []string{"FULLSTOP_S3_CONNECT_TIMEOUT"}, Usage: "bound on the TCP dial and TLS handshake of an S3 connection"},
-		&cli.DurationFlag{Name: "s3-request-timeout", Value: s3.DefaultRequestTimeout, EnvVars: []string{"FULLSTOP_S3_REQUEST_TIMEOUT"}, Usage: "bound on each S3 request's wait for an answer, and on each wait for more of a body"},
-		&cli.DurationFlag{Name: "s3-credentials-timeout", Value: s3.DefaultCredentialsTimeout, EnvVars: []string{"FULLSTOP_S3_CREDENTIALS_TIMEOUT"}, Usage: "bound on finding the AWS credentials at start (the instance metadata service included)"},
-	}
+	}...)
 }
 
 // batchSetup is what a batch command reads from its flags before any work
@@ -137,6 +144,7 @@ type batchSetup struct {
 	// engine has the rule settings; Schema and Log are set when the batch
 	// is opened.
 	engine duckdb.Config
+	lake   *lakeSetup // nil without --lake
 }
 
 func splitList(s string) []string {
@@ -218,31 +226,19 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 	case len(bs.engine.AllowedRegions) == 0:
 		return nil, usagef("--allowed-regions (FULLSTOP_ALLOWED_REGIONS) must name at least one region")
 	}
+	if bs.lake, err = readLakeSetup(c); err != nil {
+		return nil, err
+	}
 	for _, a := range bs.lister.Accounts {
 		if !etl.IsAccountID(a) {
 			return nil, usagef("--accounts (FULLSTOP_ACCOUNTS): %q is not a 12-digit AWS account id", a)
 		}
 	}
 	if strings.HasPrefix(bs.source, "s3://") {
-		bucket, prefix, err := s3.ParseURL(bs.source)
-		if err != nil {
-			return nil, usagef("--source (FULLSTOP_SOURCE): %v", err)
+		if bs.s3, err = readS3Config(c, bs.source, "--source (FULLSTOP_SOURCE)"); err != nil {
+			return nil, err
 		}
-		bs.s3 = &s3.Config{
-			Bucket:    bucket,
-			Prefix:    prefix,
-			Region:    c.String("s3-region"),
-			Endpoint:  c.String("s3-endpoint"),
-			PathStyle: c.Bool("s3-path-style") || (c.String("s3-endpoint") != "" && !c.IsSet("s3-path-style")),
-
-			ConnectTimeout:     c.Duration("s3-connect-timeout"),
-			RequestTimeout:     c.Duration("s3-request-timeout"),
-			CredentialsTimeout: c.Duration("s3-credentials-timeout"),
-		}
-		if bs.s3.ConnectTimeout <= 0 || bs.s3.RequestTimeout <= 0 || bs.s3.CredentialsTimeout <= 0 {
-			return nil, usagef("--s3-connect-timeout, --s3-request-timeout and --s3-credentials-timeout must be positive")
-		}
-		bs.lister.Prefix = prefix
+		bs.lister.Prefix = bs.s3.Prefix
 	} else {
 		if strings.Contains(bs.source, "://") && !strings.HasPrefix(bs.source, "file://") {
 			return nil, usagef("--source (FULLSTOP_SOURCE): %q: want s3://bucket[/prefix], file:///abs/path or a plain path", bs.source)
@@ -254,6 +250,30 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 		bs.root = root
 	}
 	return bs, nil
+}
+
+// readS3Config reads the S3 settings for the bucket of rawURL
+// (s3://bucket[/prefix]); setting names the flag rawURL came from.
+func readS3Config(c *cli.Context, rawURL, setting string) (*s3.Config, error) {
+	bucket, prefix, err := s3.ParseURL(rawURL)
+	if err != nil {
+		return nil, usagef("%s: %v", setting, err)
+	}
+	cfg := &s3.Config{
+		Bucket:    bucket,
+		Prefix:    prefix,
+		Region:    c.String("s3-region"),
+		Endpoint:  c.String("s3-endpoint"),
+		PathStyle: c.Bool("s3-path-style") || (c.String("s3-endpoint") != "" && !c.IsSet("s3-path-style")),
+
+		ConnectTimeout:     c.Duration("s3-connect-timeout"),
+		RequestTimeout:     c.Duration("s3-request-timeout"),
+		CredentialsTimeout: c.Duration("s3-credentials-timeout"),
+	}
+	if cfg.ConnectTimeout <= 0 || cfg.RequestTimeout <= 0 || cfg.CredentialsTimeout <= 0 {
+		return nil, usagef("--s3-connect-timeout, --s3-request-timeout and --s3-credentials-timeout must be positive")
+	}
+	return cfg, nil
 }
 
 // batchEnv is the opened store, source and rules of a batch command.
@@ -308,6 +328,11 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 		return nil, err
 	}
 	pc := bs.pipeline
+	if bs.lake != nil {
+		if pc.Lake, err = openLake(ctx, log, bs.lake, true); err != nil {
+			return nil, err
+		}
+	}
 	pc.Lister, pc.Evaluator, pc.Ledger, pc.Log = &lister, env.engine, env.store, log
 	if env.pipe, err = etl.New(pc); err != nil {
 		return nil, err

@@ -17,7 +17,10 @@
 package file
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -383,4 +386,97 @@ func (s *Source) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("open object %q: %w", key, err)
 	}
 	return f, nil
+}
+
+// Put stores data as the object key, creating its folders: it is written
+// to a hidden temporary file in the object's folder, flushed to disk and
+// renamed over key, so that a reader sees the whole object or none (the
+// previous one, if any). A key that goes through a symbolic link is
+// refused.
+func (s *Source) Put(ctx context.Context, key string, data []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !fs.ValidPath(key) || key == "." {
+		return fmt.Errorf("put object %q: invalid key", key)
+	}
+	r, err := os.OpenRoot(s.root)
+	if err != nil {
+		return fmt.Errorf("put object %q: %w", key, err)
+	}
+	defer r.Close()
+	dir, name := path.Split(key)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir != "" {
+		if err := r.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("put object %q: %w", key, err)
+		}
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(dir, "."+name+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := r.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("put object %q: %w", key, err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = r.Rename(tmp, key)
+	}
+	if err != nil {
+		_ = r.Remove(tmp)
+		return fmt.Errorf("put object %q: %w", key, err)
+	}
+	// The rename is durable once the folder is flushed.
+	if d, err := r.Open(cmp.Or(dir, ".")); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
+}
+
+// Delete removes the object key; a missing key is not an error. Folders
+// left empty stay.
+func (s *Source) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !fs.ValidPath(key) || key == "." {
+		return fmt.Errorf("delete object %q: invalid key", key)
+	}
+	r, err := os.OpenRoot(s.root)
+	if err != nil {
+		return fmt.Errorf("delete object %q: %w", key, err)
+	}
+	defer r.Close()
+	if err := r.Remove(key); err != nil && !isMissingDir(err) {
+		return fmt.Errorf("delete object %q: %w", key, err)
+	}
+	return nil
+}
+
+// ReadAt reads len(p) bytes of the object key from offset off, as
+// io.ReaderAt does.
+func (s *Source) ReadAt(ctx context.Context, key string, p []byte, off int64) (int, error) {
+	rc, err := s.Open(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	f, ok := rc.(io.ReaderAt)
+	if !ok {
+		return 0, fmt.Errorf("read object %q: not a file", key)
+	}
+	return f.ReadAt(p, off)
+}
+
+// Path returns the local path of key.
+func (s *Source) Path(key string) string {
+	return filepath.Join(s.root, filepath.FromSlash(key))
 }

@@ -30,6 +30,7 @@
 package s3
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -448,4 +449,61 @@ func (b *body) Close() error {
 	err := b.rc.Close()
 	b.cancel()
 	return err
+}
+
+// Put stores data as the object key with one PutObject: S3 makes the
+// object visible whole or not at all.
+func (s *Source) Put(ctx context.Context, key string, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opTime)
+	defer cancel()
+	_, err := s.client.PutObject(ctx, &awss3.PutObjectInput{
+		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key),
+		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data))),
+	})
+	if err != nil {
+		return fmt.Errorf("put object %q in %s: %w", key, s, err)
+	}
+	return nil
+}
+
+// Delete removes the object key with DeleteObject; a missing key is not an
+// error.
+func (s *Source) Delete(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.opTime)
+	defer cancel()
+	if _, err := s.client.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)}); err != nil {
+		return fmt.Errorf("delete object %q in %s: %w", key, s, err)
+	}
+	return nil
+}
+
+// ReadAt reads len(p) bytes of the object key from offset off with a
+// ranged GetObject, as io.ReaderAt does.
+func (s *Source) ReadAt(ctx context.Context, key string, p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.gets.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, s.opTime)
+	defer cancel()
+	out, err := s.client.GetObject(ctx, &awss3.GetObjectInput{
+		Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key),
+		Range: aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(len(p))-1)),
+	})
+	if err != nil {
+		var ae smithy.APIError
+		if errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "NotFound") {
+			return 0, fmt.Errorf("read object %q in %s: %w: %w", key, s, os.ErrNotExist, err)
+		}
+		return 0, fmt.Errorf("read object %q in %s: %w", key, s, err)
+	}
+	defer out.Body.Close()
+	n, err := io.ReadFull(out.Body, p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF
+	}
+	if err != nil {
+		return n, fmt.Errorf("read object %q in %s: %w", key, s, err)
+	}
+	return n, nil
 }
