@@ -84,8 +84,15 @@ func openLake(ctx context.Context, log *slog.Logger, ls *lakeSetup, create bool)
 		}
 		cfg.Store = src
 	}
+	if lakeStoreHook != nil {
+		cfg.Store = lakeStoreHook(cfg.Store)
+	}
 	return lake.New(cfg)
 }
+
+// lakeStoreHook, when set, wraps every lake store; the crash tests set it
+// to kill the process at chosen writes. Nothing else sets it.
+var lakeStoreHook func(lake.Store) lake.Store
 
 func lakeCommand(a *app) *cli.Command {
 	flags := func(more ...cli.Flag) []cli.Flag {

@@ -26,6 +26,7 @@ import (
 // it runs main, so tests can start real processes and signal them.
 func TestMain(m *testing.M) {
 	if os.Getenv("FULLSTOP_TEST_MAIN") == "1" {
+		installLakeKill(os.Getenv("FULLSTOP_TEST_LAKE_KILL"))
 		main()
 		os.Exit(0)
 	}
