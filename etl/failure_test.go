@@ -151,3 +151,63 @@ func TestPipeline_RuleFailureHoldsBackOnlyItsObject(t *testing.T) {
 		t.Fatalf("the object the rules failed on is in the ledger")
 	}
 }
+
+// flakyLake is an events lake that cannot store the objects fail selects,
+// as an S3 lake does in an outage; it counts what it stored.
+type flakyLake struct {
+	fail   func(key string) bool
+	stored atomic.Int64
+}
+
+func (l *flakyLake) LakeWrite(ctx context.Context, c etl.Candidate, _ []arrow.RecordBatch) error {
+	if l.fail(c.Object.Key) {
+		return fmt.Errorf("put %q: %w", c.Object.Key, syscall.ECONNRESET)
+	}
+	l.stored.Add(1)
+	return nil
+}
+
+// An object the lake cannot take is handed back untouched, like one the
+// source cannot give: it is not committed, so the ledger never holds an
+// object whose events are missing from the lake; the next run takes it.
+// A lake that is down stops the batch.
+func TestPipeline_LakeFailuresLeaveTheLedgerUntouched(t *testing.T) {
+	t.Parallel()
+	src := fileSource(t, invictusRoot)
+	e := newEnv(t, src, "")
+	cands, _, err := (&etl.Lister{Source: src}).ListRange(context.Background(), day, nextDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]bool{cands[3].Object.Key: true, cands[20].Object.Key: true}
+	lk := &flakyLake{fail: func(k string) bool { return bad[k] }}
+	res := e.run(t, func(c *etl.Config) { c.Lake = lk; c.Workers = 1; c.SourceFailureLimit = 3 }, day, nextDay)
+	if res.Objects != 53 || len(res.Unread) != 2 || !strings.Contains(res.Unread[0].Reason, "write the events to the lake") {
+		t.Fatalf("run with a flaky lake: %d processed, unread %+v", res.Objects, res.Unread)
+	}
+	ledger := e.ledger(t)
+	for k := range bad {
+		if _, ok := ledger[k]; ok {
+			t.Fatalf("object %s is in the ledger although the lake did not take its events", k)
+		}
+	}
+	if lk.stored.Load() != 53 {
+		t.Fatalf("the lake stored %d objects, want 53", lk.stored.Load())
+	}
+	clear(bad)
+	if rest := e.run(t, func(c *etl.Config) { c.Lake = lk }, day, nextDay); rest.Objects != 2 {
+		t.Fatalf("the run after the outage processed %d objects, want the 2 left", rest.Objects)
+	}
+
+	// A lake that is down: the batch stops after SourceFailureLimit.
+	down := &flakyLake{fail: func(string) bool { return true }}
+	e2 := newEnv(t, src, "")
+	_, err = e2.pipeline(t, func(c *etl.Config) { c.Lake = down; c.Workers = 1; c.SourceFailureLimit = 4 }).Run(context.Background(), day, nextDay)
+	var se *etl.SourceError
+	if !errors.As(err, &se) || !errors.Is(err, syscall.ECONNRESET) {
+		t.Fatalf("run against a dead lake: %v, want a SourceError", err)
+	}
+	if n := len(e2.ledger(t)); n != 0 {
+		t.Fatalf("%d objects in the ledger with a dead lake", n)
+	}
+}

@@ -142,7 +142,8 @@ type Result struct {
 	// logs; each failure is an attempt recorded in the ledger.
 	Failed []FailedObject
 	// Unread are objects the source could not give (or the rules failed
-	// on); the ledger is untouched and the next batch reads them.
+	// on, or the lake could not take); the ledger is untouched and the
+	// next batch reads them.
 	Unread []FailedObject
 	// Gone counts objects listed but deleted before they could be read.
 	Gone int
