@@ -108,11 +108,11 @@ func lakeCommand(a *app) *cli.Command {
 				Description: "Partitions of days inside the look-back window (--lookback, as run's) are left alone, as\n" +
 					"batches may still write there. Rerunning compact after a crash finishes what it left.",
 				Flags: flags(
-					&cli.StringFlag{Name: "from", Usage: "first partition date (YYYY-MM-DD), inclusive"},
-					&cli.StringFlag{Name: "to", Usage: "last partition date (YYYY-MM-DD), inclusive"},
+					&cli.StringFlag{Name: "from", EnvVars: []string{"FULLSTOP_LAKE_FROM"}, Usage: "first partition date (YYYY-MM-DD), inclusive"},
+					&cli.StringFlag{Name: "to", EnvVars: []string{"FULLSTOP_LAKE_TO"}, Usage: "last partition date (YYYY-MM-DD), inclusive"},
 					lookbackFlag(),
 					&cli.StringFlag{Name: "target-size", Value: "128MiB", EnvVars: []string{"FULLSTOP_LAKE_TARGET_SIZE"}, Usage: "size a merged file aims at (e.g. 128MiB, 1GiB)"},
-					&cli.BoolFlag{Name: "dry-run", Usage: "say what would be merged without doing it"},
+					&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"FULLSTOP_LAKE_DRY_RUN"}, Usage: "say what would be merged without doing it"},
 				),
 				Action: func(c *cli.Context) error { return lakeCompact(c, a, os.Stdout) },
 			},
@@ -120,8 +120,8 @@ func lakeCommand(a *app) *cli.Command {
 				Name:  "prune",
 				Usage: "delete every partition of days before --before",
 				Flags: flags(
-					&cli.StringFlag{Name: "before", Usage: "first date to keep (YYYY-MM-DD); required"},
-					&cli.BoolFlag{Name: "dry-run", Usage: "say what would be deleted without doing it"},
+					&cli.StringFlag{Name: "before", EnvVars: []string{"FULLSTOP_LAKE_PRUNE_BEFORE"}, Usage: "first date to keep (YYYY-MM-DD); required"},
+					&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"FULLSTOP_LAKE_DRY_RUN"}, Usage: "say what would be deleted without doing it"},
 				),
 				Action: func(c *cli.Context) error { return lakePrune(c, a, os.Stdout) },
 			},

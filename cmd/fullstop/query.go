@@ -29,8 +29,8 @@ const lakeReadUsage = "the events lake to query: a folder, file:///abs/path or s
 // violations are, and the time bounds.
 func auditFlags() []cli.Flag {
 	return append(append([]cli.Flag{lakeFlag(lakeReadUsage)}, s3Flags()...), append(databaseFlags(),
-		&cli.StringFlag{Name: "from", Usage: "first event_time, inclusive (YYYY-MM-DD or RFC 3339); only the partitions from that day on are read"},
-		&cli.StringFlag{Name: "to", Usage: "last event_time, exclusive (YYYY-MM-DD or RFC 3339); partitions up to a day after it are read, for events delivered late"},
+		&cli.StringFlag{Name: "from", EnvVars: []string{"FULLSTOP_QUERY_FROM"}, Usage: "first event_time, inclusive (YYYY-MM-DD or RFC 3339); only the partitions from that day on are read"},
+		&cli.StringFlag{Name: "to", EnvVars: []string{"FULLSTOP_QUERY_TO"}, Usage: "last event_time, exclusive (YYYY-MM-DD or RFC 3339); partitions up to a day after it are read, for events delivered late"},
 		&cli.StringFlag{Name: "lake-cache", EnvVars: []string{"FULLSTOP_LAKE_CACHE"}, Usage: "where copies of an S3 lake's files are kept (default: the user's cache folder)"},
 	)...)
 }
@@ -46,13 +46,13 @@ func queryCommand(a *app) *cli.Command {
 			"them. Parameters are $name in the SQL, given with --param name=value.\n" +
 			"Exit codes: 0 done, 1 the SQL or the lake failed, 2 a usage error.",
 		Flags: append(auditFlags(),
-			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read the SQL from this file (- for stdin)"},
-			&cli.StringFlag{Name: "name", Usage: "run the saved query of this name (see --list)"},
-			&cli.BoolFlag{Name: "list", Usage: "list the saved queries with their parameters"},
-			&cli.StringSliceFlag{Name: "param", Usage: "a parameter's value, NAME=VALUE (repeat for more)"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", Usage: "output format: " + strings.Join(queryFormats, ", ")},
-			&cli.StringFlag{Name: "out", Usage: "the file to write (required with -o parquet; else default stdout)"},
-			&cli.IntFlag{Name: "max-rows", Value: 1000, Usage: "the most rows -o table shows (0: all); the other formats write every row"},
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, EnvVars: []string{"FULLSTOP_QUERY_FILE"}, Usage: "read the SQL from this file (- for stdin)"},
+			&cli.StringFlag{Name: "name", EnvVars: []string{"FULLSTOP_QUERY_NAME"}, Usage: "run the saved query of this name (see --list)"},
+			&cli.BoolFlag{Name: "list", EnvVars: []string{"FULLSTOP_QUERY_LIST"}, Usage: "list the saved queries with their parameters"},
+			&cli.StringSliceFlag{Name: "param", EnvVars: []string{"FULLSTOP_QUERY_PARAMS"}, Usage: "a parameter's value, NAME=VALUE (repeat for more; the variable holds NAME=VALUE,NAME=VALUE)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", EnvVars: []string{"FULLSTOP_QUERY_OUTPUT"}, Usage: "output format: " + strings.Join(queryFormats, ", ")},
+			&cli.StringFlag{Name: "out", EnvVars: []string{"FULLSTOP_QUERY_OUT"}, Usage: "the file to write (required with -o parquet; else default stdout)"},
+			&cli.IntFlag{Name: "max-rows", Value: 1000, EnvVars: []string{"FULLSTOP_QUERY_MAX_ROWS"}, Usage: "the most rows -o table shows (0: all); the other formats write every row"},
 		),
 		Action: func(c *cli.Context) error { return runQuery(c, a, os.Stdout, os.Stderr) },
 	}
@@ -132,14 +132,25 @@ func readQuery(c *cli.Context) (string, []audit.Param, error) {
 // readParams reads --param NAME=VALUE.
 func readParams(c *cli.Context) (map[string]string, error) {
 	out := map[string]string{}
+	last := ""
+	// The flag's values are split at commas: a piece without "=" goes
+	// back to the value before it (--param regions=a,b).
 	for _, p := range c.StringSlice("param") {
 		k, v, ok := strings.Cut(p, "=")
-		if !ok || k == "" {
+		if !ok && last != "" {
+			out[last] += "," + p
+			continue
+		}
+		if !ok || k == "" || !isParamName(k) {
 			return nil, usagef("--param %q: want NAME=VALUE", p)
 		}
-		out[k] = v
+		out[k], last = v, k
 	}
 	return out, nil
+}
+
+func isParamName(s string) bool {
+	return len(audit.Params("$"+s)) == 1 && audit.Params("$"+s)[0] == s
 }
 
 // auditSession is an open audit engine over the lake.
