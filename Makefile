@@ -35,18 +35,22 @@ $(MINIO):
 
 minio: $(MINIO) ## build the MinIO server the integration tests start
 
-demo: build postgres ## run fullstop over the real sample logs in testdata/ into a throwaway PostgreSQL
+demo: build postgres ## run fullstop over the real sample logs in testdata/ into a throwaway PostgreSQL and an events lake
 	@set -euo pipefail; \
 	rm -rf $(DEMO_DIR); mkdir -p $(DEMO_DIR); \
 	url=$$(.ci/postgres.sh start $(DEMO_DIR)/pg); \
 	trap '.ci/postgres.sh stop $(DEMO_DIR)/pg' EXIT; \
 	echo "== throwaway PostgreSQL: $$url"; \
 	echo "== fullstop backfill over testdata/cloudtrail/invictus (real CloudTrail logs, 2023-07-10)"; \
-	DATABASE_URL=$$url $(BIN) --log-level warn backfill --source testdata/cloudtrail/invictus --from 2023-07-10 --to 2023-07-11; \
+	DATABASE_URL=$$url $(BIN) --log-level warn backfill --source testdata/cloudtrail/invictus --from 2023-07-10 --to 2023-07-11 --lake $(DEMO_DIR)/lake; \
 	echo "== the same again: the ledger skips every object, nothing is added"; \
 	DATABASE_URL=$$url $(BIN) --log-level warn backfill --source testdata/cloudtrail/invictus --from 2023-07-10 --to 2023-07-11 --progress=false; \
 	echo "== violations found"; \
-	.ci/postgres.sh psql $(DEMO_DIR)/pg -P pager=off -c "SELECT violation_type_entity_id AS type, account_id, region, event_id, instance_id, meta_info FROM fullstop_data.violation ORDER BY type, event_id, instance_id"
+	.ci/postgres.sh psql $(DEMO_DIR)/pg -P pager=off -c "SELECT violation_type_entity_id AS type, account_id, region, event_id, instance_id, meta_info FROM fullstop_data.violation ORDER BY type, event_id, instance_id"; \
+	echo "== the events lake ($(DEMO_DIR)/lake): every event as Parquet, asked with fullstop query, joined with the violations"; \
+	DATABASE_URL=$$url $(BIN) query --lake $(DEMO_DIR)/lake \
+		"SELECT v.type, e.event_time, e.event_name, e.user_identity_arn, e.source_ip_address FROM violations v JOIN events e USING (event_id) ORDER BY e.event_time, v.type"; \
+	$(BIN) query --lake $(DEMO_DIR)/lake --name cloudtrail-tampering
 
 test: deps postgres minio ## run every test (starts throwaway PostgreSQL and MinIO servers itself)
 	$(GO) vet -tags $(TAGS) ./...

@@ -13,6 +13,7 @@
 // for S3 and S3-compatible servers, etl/file for a local folder holding the
 // same key layout), Ledger with its records ObjectDone, ObjectFailed,
 // ObjectState and GroupResult (package store implements it), Evaluator
-// (the rule engine, rules/duckdb) and BatchRunner and Schedule for the
+// (the rule engine, rules/duckdb), LakeWriter (the events lake, etl/lake,
+// which receives each object's events before the object commits) and BatchRunner and Schedule for the
 // Scheduler. It imports only etl/event and rules of fullstop's packages.
 package etl
