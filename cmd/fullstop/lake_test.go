@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/fullstop-audit/fullstop/etl/lake"
+	"github.com/fullstop-audit/fullstop/etl/s3/s3test"
 	"github.com/fullstop-audit/fullstop/store/pgtest"
 )
 
@@ -54,7 +55,7 @@ func installLakeKill(spec string) {
 	lakeStoreHook = func(s lake.Store) lake.Store { return &killStore{Store: s, prefix: prefix, n: count} }
 }
 
-const invictusDir = "../../testdata/cloudtrail/invictus"
+const invictusLogs = "../../testdata/cloudtrail/invictus"
 
 var invictusRange = []string{"--from", "2023-07-10", "--to", "2023-07-11"}
 
@@ -104,7 +105,7 @@ func lakeFiles(t *testing.T, dir string) (objects, compacted int) {
 }
 
 func backfillArgs(dir string, more ...string) []string {
-	args := append([]string{"--log-level", "error", "backfill", "--source", invictusDir, "--lake", dir, "--progress=false", "--lease", "1s"}, invictusRange...)
+	args := append([]string{"--log-level", "error", "backfill", "--source", invictusLogs, "--lake", dir, "--progress=false", "--lease", "1s"}, invictusRange...)
 	return append(args, more...)
 }
 
@@ -415,5 +416,77 @@ func TestLakeCommands(t *testing.T) {
 	}
 	if got := lakeCounts(t, dir); got != "events,ids,objects\n0,0,0" {
 		t.Fatalf("after prune: %s", got)
+	}
+}
+
+// From MinIO into an S3 lake, and from a folder into a folder lake: the two
+// lakes hold the same events, every field equal, and fullstop query reads
+// the S3 lake through its cache.
+func TestLake_MinIOIntoS3LakeEqualsFolderIntoFolder(t *testing.T) {
+	t.Parallel()
+	srv := s3test.Start(t)
+	src, lakeBucket := srv.NewBucket(t), srv.NewBucket(t)
+	err := filepath.WalkDir(invictusLogs, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".json.gz") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		srv.Put(t, src, filepath.ToSlash(strings.TrimPrefix(p, invictusLogs+"/")), b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{
+		"AWS_ACCESS_KEY_ID=" + srv.AccessKey, "AWS_SECRET_ACCESS_KEY=" + srv.SecretKey, "AWS_REGION=" + srv.Region,
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + os.DevNull, "AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
+		"FULLSTOP_S3_ENDPOINT=" + srv.Endpoint,
+	}
+	s3Lake := "s3://" + lakeBucket + "/trail/lake"
+	args := append([]string{"--log-level", "error", "backfill", "--source", "s3://" + src, "--lake", s3Lake, "--progress=false"}, invictusRange...)
+	if code, out, errOut := fullstop(t, append(env, "DATABASE_URL="+pgtest.New(t)), args...); code != 0 {
+		t.Fatalf("MinIO into the S3 lake: exit %d\n%s\n%s", code, out, errOut)
+	}
+	dir := t.TempDir()
+	if code, _, errOut := fullstop(t, []string{"DATABASE_URL=" + pgtest.New(t)}, backfillArgs(dir)...); code != 0 {
+		t.Fatal(errOut)
+	}
+	// Every column of every row, in one order.
+	all := "SELECT * EXCLUDE (object_key) FROM events ORDER BY event_id"
+	cache := t.TempDir()
+	code, fromS3, errOut := fullstop(t, env, "query", "--lake", s3Lake, "--lake-cache", cache, "-o", "jsonl", all)
+	if code != 0 {
+		t.Fatalf("query the S3 lake: exit %d\n%s", code, errOut)
+	}
+	code, fromFolder, errOut := fullstop(t, nil, "query", "--lake", dir, "-o", "jsonl", all)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	if n := strings.Count(fromS3, "\n"); n != 2900 {
+		t.Fatalf("the S3 lake gives %d rows, want 2900", n)
+	}
+	if fromS3 != fromFolder {
+		t.Fatal("the S3 lake's events differ from the folder lake's")
+	}
+	// The object keys are the same too (both sources use the bucket's keys).
+	keys := "SELECT count(DISTINCT object_key) AS n, md5(string_agg(DISTINCT object_key, ',' ORDER BY object_key)) AS h FROM events"
+	_, k1, _ := fullstop(t, env, "query", "--lake", s3Lake, "--lake-cache", cache, "-o", "csv", keys)
+	_, k2, _ := fullstop(t, nil, "query", "--lake", dir, "-o", "csv", keys)
+	if k1 != k2 || !strings.HasPrefix(k1, "n,h\n55,") {
+		t.Fatalf("object keys differ:\n%.300s\n%.300s", k1, k2)
+	}
+	// The cache holds the files under the same partition folders.
+	var cached int
+	filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.Contains(p, "date=2023-07-10/account=218007301253/region=us-east-1/o-") {
+			cached++
+		}
+		return err
+	})
+	if cached != 55 {
+		t.Fatalf("%d files in the cache, want 55", cached)
 	}
 }

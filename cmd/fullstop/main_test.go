@@ -19,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/fullstop-audit/fullstop/etl/s3/s3test"
 	"github.com/fullstop-audit/fullstop/store/pgtest"
 )
 
@@ -31,6 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	code := m.Run()
+	s3test.Stop() // the shared MinIO server, if a test started it
 	if err := pgtest.Stop(); err != nil && code == 0 {
 		code = 1
 	}
