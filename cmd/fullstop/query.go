@@ -149,8 +149,10 @@ func readParams(c *cli.Context) (map[string]string, error) {
 	return out, nil
 }
 
+// isParamName reports whether s is a name $s can use.
 func isParamName(s string) bool {
-	return len(audit.Params("$"+s)) == 1 && audit.Params("$"+s)[0] == s
+	ps := audit.Params("$" + s)
+	return len(ps) == 1 && ps[0] == s
 }
 
 // auditSession is an open audit engine over the lake.
