@@ -10,12 +10,15 @@
 //
 // for each --workers count, and prints a table. A second table compares the
 // S3 requests and wall time of a steady-state `fullstop run` over a bucket
-// with 90 days of history against one with 1 day.
+// with 90 days of history against one with 1 day. The lake part (lake.go)
+// measures backfill --lake, the lake's size and queries over it against
+// read_json.
 //
 // Usage:
 //
 //	fullstop-bench [flags]                           the benchmark
 //	fullstop-bench duckdb-count [flags] DIR          count a corpus's records with DuckDB
+//	fullstop-bench duckdb-query [--threads N] SQL    run SQL in DuckDB, print CSV (lake.go)
 //	fullstop-bench gunzip [--workers N] DIR          decompress a corpus
 //	fullstop-bench api [flags]                       the REST API benchmark (api.go)
 package main
@@ -47,6 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		switch args[0] {
 		case "duckdb-count":
 			return duckdbCountMain(ctx, args[1:], stdout)
+		case "duckdb-query":
+			return duckdbQueryMain(ctx, args[1:], stdout)
 		case "gunzip":
 			return gunzipMain(ctx, args[1:], stdout)
 		case "api":

@@ -21,9 +21,11 @@ const (
 	partSteady      = "steady"
 	// partWhitelist is the local backfill with whitelisting rules in force.
 	partWhitelist = "whitelist"
+	// partLake is the events lake: backfill --lake, its size, queries (lake.go).
+	partLake = "lake"
 )
 
-var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partWhitelist, partSteady}
+var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partWhitelist, partSteady, partLake}
 
 // options are the benchmark's flags.
 type options struct {
@@ -40,6 +42,7 @@ type options struct {
 	duckdbForm string
 	steadyDays int
 	rules      int // whitelisting rules in force for partWhitelist
+	lakeRuns   int // runs of each measurement of partLake
 	logLevel   slog.Level
 	log        *slog.Logger
 }
@@ -63,18 +66,19 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.duckdbForm, "duckdb-form", defaultDuckDBForm, "DuckDB query form: "+duckdbFormNames())
 	fs.IntVar(&o.steadyDays, "steady-days", 90, "days of history in the steady-state bucket")
 	fs.IntVar(&o.rules, "whitelist-rules", 100, "whitelisting rules in force in run 6")
+	fs.IntVar(&o.lakeRuns, "lake-runs", 3, "runs of each measurement of the lake part (the median is reported)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected arguments %q (subcommands: duckdb-count, gunzip)", fs.Args())
+		return nil, fmt.Errorf("unexpected arguments %q (subcommands: duckdb-count, duckdb-query, gunzip, api)", fs.Args())
 	}
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	if o.events < 1 || o.days < 1 || o.steadyDays < 1 || o.rules < 1 {
-		return nil, fmt.Errorf("--events, --days, --steady-days and --whitelist-rules must be positive")
+	if o.events < 1 || o.days < 1 || o.steadyDays < 1 || o.rules < 1 || o.lakeRuns < 1 {
+		return nil, fmt.Errorf("--events, --days, --steady-days, --whitelist-rules and --lake-runs must be positive")
 	}
 	for _, w := range strings.Split(*workers, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
