@@ -16,6 +16,7 @@ import (
 	"github.com/fullstop-audit/fullstop/etl"
 	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/etl/file"
+	"github.com/fullstop-audit/fullstop/etl/lake"
 	"github.com/fullstop-audit/fullstop/etl/s3"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/store"
@@ -109,6 +110,7 @@ func s3Flags() []cli.Flag {
 func sourceFlags() []cli.Flag {
 	return append(s3Flags(), []cli.Flag{
 		lakeFlag(lakeWriteUsage),
+		&cli.StringFlag{Name: "lake-compression", Value: string(lake.DefaultCompression), EnvVars: []string{"FULLSTOP_LAKE_COMPRESSION"}, Usage: "codec of the lake files a batch writes: snappy (fastest), zstd, or zstd-1 to zstd-4 (lake compact recompresses)"},
 		&cli.StringFlag{Name: "source", EnvVars: []string{"FULLSTOP_SOURCE"}, Usage: "where the CloudTrail logs are: s3://bucket[/prefix], file:///abs/path or a plain path"},
 		&cli.StringFlag{Name: "accounts", EnvVars: []string{"FULLSTOP_ACCOUNTS"}, Usage: "comma list of AWS account ids to read (default: all found)"},
 		&cli.StringFlag{Name: "regions", EnvVars: []string{"FULLSTOP_REGIONS"}, Usage: "comma list of regions to read (default: all found)"},
@@ -228,6 +230,11 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 	}
 	if bs.lake, err = readLakeSetup(c); err != nil {
 		return nil, err
+	}
+	if bs.lake != nil {
+		if bs.lake.compression, err = lake.ParseCompression(c.String("lake-compression")); err != nil {
+			return nil, usagef("--lake-compression (FULLSTOP_LAKE_COMPRESSION): %v", err)
+		}
 	}
 	for _, a := range bs.lister.Accounts {
 		if !etl.IsAccountID(a) {

@@ -31,6 +31,9 @@ type lakeSetup struct {
 	url  string     // as given, for messages
 	s3   *s3.Config // nil for a folder
 	root string     // the folder
+	// compression is the codec of the files a batch or a compaction
+	// writes; "": the default.
+	compression lake.Compression
 }
 
 // readLakeSetup reads --lake; nil when it is not set.
@@ -60,7 +63,7 @@ var errNoLake = errors.New("no such lake")
 
 // openLake opens the lake; create makes a missing folder (for a writer).
 func openLake(ctx context.Context, log *slog.Logger, ls *lakeSetup, create bool) (*lake.Lake, error) {
-	cfg := lake.Config{Log: log}
+	cfg := lake.Config{Log: log, Compression: ls.compression, CompactCompression: ls.compression}
 	if ls.s3 != nil {
 		src, err := s3.New(ctx, *ls.s3)
 		if errors.Is(err, s3.ErrNoCredentials) {
@@ -112,6 +115,7 @@ func lakeCommand(a *app) *cli.Command {
 					&cli.StringFlag{Name: "to", EnvVars: []string{"FULLSTOP_LAKE_TO"}, Usage: "last partition date (YYYY-MM-DD), inclusive"},
 					lookbackFlag(),
 					&cli.StringFlag{Name: "target-size", Value: "128MiB", EnvVars: []string{"FULLSTOP_LAKE_TARGET_SIZE"}, Usage: "size a merged file aims at (e.g. 128MiB, 1GiB)"},
+					&cli.StringFlag{Name: "compression", Value: string(lake.DefaultCompactCompression), EnvVars: []string{"FULLSTOP_LAKE_COMPACT_COMPRESSION"}, Usage: "codec of the merged files: zstd (level 3), zstd-1 to zstd-4, or snappy"},
 					&cli.BoolFlag{Name: "dry-run", EnvVars: []string{"FULLSTOP_LAKE_DRY_RUN"}, Usage: "say what would be merged without doing it"},
 				),
 				Action: func(c *cli.Context) error { return lakeCompact(c, a, os.Stdout) },
@@ -171,6 +175,9 @@ func lakeCompact(c *cli.Context, a *app, w io.Writer) error {
 		return usagef("--target-size (FULLSTOP_LAKE_TARGET_SIZE): %q: want a size from 1MiB to 4GiB, e.g. 128MiB", c.String("target-size"))
 	}
 	opts.Before = time.Now().UTC().Add(-lookback)
+	if ls.compression, err = lake.ParseCompression(c.String("compression")); err != nil {
+		return usagef("--compression (FULLSTOP_LAKE_COMPACT_COMPRESSION): %v", err)
+	}
 	opts.DryRun = c.Bool("dry-run")
 	lk, err := openLake(c.Context, a.log, ls, false)
 	if err != nil {

@@ -154,7 +154,7 @@ func (l *Lake) merge(ctx context.Context, p Partition, g []lakeFile, dryRun bool
 	}
 	slices.Sort(ft.Objects)
 	ft.Objects = slices.Compact(ft.Objects)
-	data, err := l.encode(all, ft)
+	data, err := l.encodeWith(l.pqc, all, ft)
 	if err != nil {
 		return err
 	}

@@ -25,11 +25,8 @@ import (
 
 var _ etl.LakeWriter = (*Lake)(nil)
 
-// Defaults of Config.
-const (
-	DefaultCompressionLevel = 3
-	DefaultTargetSize       = 128 << 20
-)
+// DefaultTargetSize is the default of CompactOptions.TargetSize.
+const DefaultTargetSize = 128 << 20
 
 // File name prefixes and suffix of the lake's files.
 const (
@@ -45,18 +42,21 @@ type Config struct {
 	// Prefix is the key prefix of the lake in the store: "" or a path
 	// without leading or trailing "/".
 	Prefix string
-	// CompressionLevel is the zstd level; default DefaultCompressionLevel.
-	CompressionLevel int
-	// Bloom writes Parquet Bloom filters for the access key id, event id
-	// and source IP address columns.
-	Bloom bool
-	Log   *slog.Logger
+	// Compression is the codec of the files written for the batches;
+	// default DefaultCompression.
+	Compression Compression
+	// CompactCompression is the codec of the files Compact writes;
+	// default DefaultCompactCompression.
+	CompactCompression Compression
+	Log                *slog.Logger
 }
 
 // Lake reads and writes an events lake. It is safe for concurrent use.
 type Lake struct {
 	cfg Config
 	log *slog.Logger
+	pq  *pqWriter // for the batches' files
+	pqc *pqWriter // for Compact's
 
 	mu sync.Mutex
 	// plain are partitions seen to hold no compacted file during this
@@ -74,12 +74,21 @@ func New(cfg Config) (*Lake, error) {
 		return nil, errors.New("lake: a store is required")
 	}
 	cfg.Prefix = strings.Trim(cfg.Prefix, "/")
-	cfg.CompressionLevel = cmp.Or(cfg.CompressionLevel, DefaultCompressionLevel)
+	cfg.Compression = cmp.Or(cfg.Compression, DefaultCompression)
+	cfg.CompactCompression = cmp.Or(cfg.CompactCompression, DefaultCompactCompression)
 	log := cfg.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Lake{cfg: cfg, log: log, plain: map[string]bool{}, footers: map[string]footer{}, rewrite: map[string]*sync.Mutex{}}, nil
+	pq, err := newPQWriter(cfg.Compression)
+	if err != nil {
+		return nil, fmt.Errorf("lake: %w", err)
+	}
+	pqc, err := newPQWriter(cfg.CompactCompression)
+	if err != nil {
+		return nil, fmt.Errorf("lake: %w", err)
+	}
+	return &Lake{cfg: cfg, log: log, pq: pq, pqc: pqc, plain: map[string]bool{}, footers: map[string]footer{}, rewrite: map[string]*sync.Mutex{}}, nil
 }
 
 // String names the lake: its store and prefix.
@@ -202,7 +211,9 @@ func (l *Lake) LakeWrite(ctx context.Context, c etl.Candidate, batches []arrow.R
 	if err != nil {
 		return fmt.Errorf("encode the events of %q: %w", c.Object.Key, err)
 	}
-	return l.cfg.Store.Put(ctx, key, data)
+	err = l.cfg.Store.Put(ctx, key, data)
+	l.pq.recycle(data)
+	return err
 }
 
 // holder returns the compacted file among files that holds objectKey, and

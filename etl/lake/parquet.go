@@ -5,14 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -37,55 +34,20 @@ type footer struct {
 	Rows       int64
 }
 
-// bloomColumns are the columns with a Bloom filter, for needle queries
-// (one access key, one event id) that min/max statistics cannot skip.
-var bloomColumns = []string{event.ColUserIdentityAccessKeyID, event.ColEventID, event.ColSourceIPAddress}
-
-// encode writes batches as one Parquet file with f's metadata.
+// encode writes batches as one Parquet file with f's metadata, with the
+// batches' compression.
 func (l *Lake) encode(batches []arrow.RecordBatch, f footer) ([]byte, error) {
-	opts := []parquet.WriterProperty{
-		parquet.WithCompression(compress.Codecs.Zstd),
-		parquet.WithCompressionLevel(l.cfg.CompressionLevel),
-		parquet.WithDictionaryDefault(true),
-		parquet.WithStats(true),
-		parquet.WithMaxRowGroupLength(rowGroupRows),
-		parquet.WithCreatedBy("fullstop"),
-	}
-	if l.cfg.Bloom {
-		for _, c := range bloomColumns {
-			opts = append(opts, parquet.WithBloomFilterEnabledFor(c, true))
-		}
-	}
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(event.Schema, &buf, parquet.NewWriterProperties(opts...),
-		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-	if err != nil {
-		return nil, fmt.Errorf("parquet writer: %w", err)
-	}
-	for _, b := range batches {
-		if !b.Schema().Equal(event.Schema) {
-			w.Close()
-			return nil, errors.New("parquet: a batch does not have the event schema")
-		}
-		if err := w.WriteBuffered(b); err != nil {
-			w.Close()
-			return nil, fmt.Errorf("parquet write: %w", err)
-		}
-	}
+	return l.encodeWith(l.pq, batches, f)
+}
+
+func (l *Lake) encodeWith(w *pqWriter, batches []arrow.RecordBatch, f footer) ([]byte, error) {
 	objs, _ := json.Marshal(f.Objects)
-	if err := w.AppendKeyValueMetadata(metaObjects, string(objs)); err != nil {
-		return nil, err
-	}
+	kv := [][2]string{{metaObjects, string(objs)}}
 	if len(f.Supersedes) > 0 {
 		sup, _ := json.Marshal(f.Supersedes)
-		if err := w.AppendKeyValueMetadata(metaSupersedes, string(sup)); err != nil {
-			return nil, err
-		}
+		kv = append(kv, [2]string{metaSupersedes, string(sup)})
 	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("parquet close: %w", err)
-	}
-	return buf.Bytes(), nil
+	return w.write(event.Schema, batches, kv)
 }
 
 // readFooter reads the footer of the lake file key of the given size with
