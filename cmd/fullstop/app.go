@@ -154,6 +154,7 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		ledgerCommand(a),
 		lakeCommand(a),
 		queryCommand(a),
+		sqlCommand(a),
 		configureCommand(os.Stdin, os.Stdout),
 		typesCommand(),
 		listViolationsCommand(),
