@@ -110,7 +110,7 @@ func s3Flags() []cli.Flag {
 func sourceFlags() []cli.Flag {
 	return append(s3Flags(), []cli.Flag{
 		lakeFlag(lakeWriteUsage),
-		&cli.StringFlag{Name: "lake-compression", Value: string(lake.DefaultCompression), EnvVars: []string{"FULLSTOP_LAKE_COMPRESSION"}, Usage: "codec of the lake files a batch writes: snappy (fastest), zstd, or zstd-1 to zstd-4 (lake compact recompresses)"},
+		&cli.StringFlag{Name: "lake-compression", Value: string(lake.DefaultCompression), EnvVars: []string{"FULLSTOP_LAKE_COMPRESSION"}, Usage: "codec of the lake files a batch writes: zstd-1 (zstd's fastest level) to zstd-4, zstd (level 3), or snappy (faster, larger); lake compact recompresses"},
 		&cli.StringFlag{Name: "source", EnvVars: []string{"FULLSTOP_SOURCE"}, Usage: "where the CloudTrail logs are: s3://bucket[/prefix], file:///abs/path or a plain path"},
 		&cli.StringFlag{Name: "accounts", EnvVars: []string{"FULLSTOP_ACCOUNTS"}, Usage: "comma list of AWS account ids to read (default: all found)"},
 		&cli.StringFlag{Name: "regions", EnvVars: []string{"FULLSTOP_REGIONS"}, Usage: "comma list of regions to read (default: all found)"},

@@ -1,5 +1,5 @@
 // Package lake is the events lake: every decoded CloudTrail event, stored
-// as zstd-compressed Parquet with the pipeline's Arrow schema
+// as Parquet with the pipeline's Arrow schema
 // (etl/event.Schema), hive-partitioned by the source object's key:
 //
 //	<prefix>/date=YYYY-MM-DD/account=ID/region=NAME/<file>.parquet
@@ -25,6 +25,13 @@
 //   - Compact writes its c-files first and deletes the files they supersede
 //     after. A crash in between leaves both; any later Compact, and every
 //     reader through Files, drops the superseded ones.
+//
+// The files are written by a Parquet writer made for this one schema
+// (pqwrite.go), several times faster than a general one: string columns
+// are dictionary-encoded while their values repeat, else PLAIN; pages are
+// zstd-compressed, at the fastest level for the batches and at level 3 for
+// Compact (snappy on request). They are read
+// with arrow-go's pqarrow (Compact, rewrites) and by any Parquet reader.
 //
 // Lake implements etl.LakeWriter. The store is a folder (etl/file) or an
 // S3 bucket (etl/s3), through the Store interface.

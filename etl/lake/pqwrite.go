@@ -6,8 +6,8 @@ package lake
 // string columns mostly repeat a few values: each string column is
 // dictionary-encoded while its values repeat (one map lookup a value, and
 // none for a run of the same value), else written PLAIN; definition levels
-// come straight from the validity; every page is compressed, with snappy
-// or zstd. The files are Parquet 1 with data pages v1, which every reader
+// come straight from the validity; every page is compressed, with zstd
+// (or snappy). The files are Parquet 1 with data pages v1, which every reader
 // takes.
 
 import (
@@ -51,7 +51,7 @@ const (
 	pageBytes = 1 << 20
 	// A string column stays dictionary-encoded while its dictionary holds
 	// at most dictMaxBytes and, once dictProbe values were seen, at most
-	// half of the values seen are distinct.
+	// four in five of the values seen are distinct.
 	dictMaxBytes = 1 << 20
 	dictProbe    = 1024
 )
@@ -110,11 +110,11 @@ func (w *pqWriter) recycle(b []byte) {
 // "zstd-N" (N from 1, fastest, to 4, smallest).
 type Compression string
 
-// The compressions the lake writes by default: snappy for the batches,
-// whose throughput it bounds, and zstd for compaction, which makes the
-// files the lake keeps.
+// The compressions the lake writes by default: zstd's fastest level for
+// the batches, whose throughput it bounds, and level 3 for compaction,
+// which makes the files the lake keeps.
 const (
-	DefaultCompression        Compression = "snappy"
+	DefaultCompression        Compression = "zstd-1"
 	DefaultCompactCompression Compression = "zstd"
 )
 
@@ -146,7 +146,8 @@ func newPQWriter(c Compression) (*pqWriter, error) {
 	}
 	w := &pqWriter{codec: codec}
 	if codec == codecZstd {
-		if w.zstd, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1)); err != nil {
+		// No frame checksum: Parquet readers do not check it.
+		if w.zstd, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)), zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(false)); err != nil {
 			return nil, err
 		}
 	}
@@ -330,9 +331,7 @@ func validity(dst []byte, cols []arrow.Array) []byte {
 	for _, c := range cols {
 		switch {
 		case c.NullN() == 0:
-			for i := range c.Len() {
-				bm[(row+i)/8] |= 1 << ((row + i) % 8)
-			}
+			setBits(bm, row, c.Len())
 		case c.NullN() == c.Len():
 		default:
 			for i := range c.Len() {
@@ -344,6 +343,20 @@ func validity(dst []byte, cols []arrow.Array) []byte {
 		row += c.Len()
 	}
 	return dst
+}
+
+// setBits sets n bits of bm from bit from.
+func setBits(bm []byte, from, n int) {
+	i, end := from, from+n
+	for ; i < end && i%8 != 0; i++ {
+		bm[i/8] |= 1 << (i % 8)
+	}
+	for ; i+8 <= end; i += 8 {
+		bm[i/8] = 0xff
+	}
+	for ; i < end; i++ {
+		bm[i/8] |= 1 << (i % 8)
+	}
 }
 
 // pager cuts a column chunk into data pages. Pages start at a row that is
@@ -533,12 +546,12 @@ func (f *pqFile) dictionary(cols []arrow.Array) ([]string, []int32, bool) {
 			}
 			idx = append(idx, k)
 			last, lastIdx = v, k
-			if seen++; seen == dictProbe && len(dict) > dictProbe/2 {
+			if seen++; seen == dictProbe && len(dict)*5 > dictProbe*4 {
 				return nil, nil, false
 			}
 		}
 	}
-	if len(idx) > 0 && len(dict) > len(idx)/2 {
+	if len(idx) > 0 && len(dict)*5 > len(idx)*4 {
 		return nil, nil, false
 	}
 	return dict, idx, true
