@@ -302,13 +302,13 @@ func (f *pqFile) column(field arrow.Field, cols []arrow.Array) (columnMeta, erro
 		f.strings(p, cols)
 	case *arrow.Int32Type:
 		m.typ = ptInt32
-		f.int32s(p, cols)
+		fixedValues(p, cols, int32Values, appendInt32)
 	case *arrow.TimestampType:
 		if t.Unit != arrow.Microsecond {
 			return m, fmt.Errorf("timestamp unit %s, want microseconds", t.Unit)
 		}
 		m.typ = ptInt64
-		f.int64s(p, cols)
+		fixedValues(p, cols, timestampValues, appendTimestamp)
 	case *arrow.BooleanType:
 		m.typ = ptBoolean
 		f.booleans(p, cols)
@@ -589,15 +589,17 @@ func (f *pqFile) dictionaryColumn(p *pager, cols []arrow.Array, dict []string, i
 	p.idx = nil
 }
 
-func (f *pqFile) int32s(p *pager, cols []arrow.Array) {
-	var lo, hi int32
+// fixedValues writes a column of fixed-width integers PLAIN (little
+// endian, 4 or 8 bytes), with their min and max; values returns an
+// array's values and appendLE appends one.
+func fixedValues[T ~int32 | ~int64](p *pager, cols []arrow.Array, values func(arrow.Array) []T, appendLE func([]byte, T) []byte) {
+	var lo, hi T
 	first := true
 	for _, c := range cols {
-		a := c.(*array.Int32)
-		nulls := a.NullN() > 0
-		for i, v := range a.Int32Values() {
-			if !nulls || a.IsValid(i) {
-				p.vals = binary.LittleEndian.AppendUint32(p.vals, uint32(v))
+		nulls := c.NullN() > 0
+		for i, v := range values(c) {
+			if !nulls || c.IsValid(i) {
+				p.vals = appendLE(p.vals, v)
 				if first || v < lo {
 					lo = v
 				}
@@ -614,38 +616,17 @@ func (f *pqFile) int32s(p *pager, cols []arrow.Array) {
 	}
 	p.flush()
 	if !first {
-		p.m.min, p.m.max = binary.LittleEndian.AppendUint32(nil, uint32(lo)), binary.LittleEndian.AppendUint32(nil, uint32(hi))
+		p.m.min, p.m.max = appendLE(nil, lo), appendLE(nil, hi)
 	}
 }
 
-func (f *pqFile) int64s(p *pager, cols []arrow.Array) {
-	var lo, hi int64
-	first := true
-	for _, c := range cols {
-		a := c.(*array.Timestamp)
-		nulls := a.NullN() > 0
-		for i, t := range a.TimestampValues() {
-			v := int64(t)
-			if !nulls || a.IsValid(i) {
-				p.vals = binary.LittleEndian.AppendUint64(p.vals, uint64(v))
-				if first || v < lo {
-					lo = v
-				}
-				if first || v > hi {
-					hi = v
-				}
-				first = false
-			}
-			p.rows++
-			if p.full() {
-				p.flush()
-			}
-		}
-	}
-	p.flush()
-	if !first {
-		p.m.min, p.m.max = binary.LittleEndian.AppendUint64(nil, uint64(lo)), binary.LittleEndian.AppendUint64(nil, uint64(hi))
-	}
+func int32Values(c arrow.Array) []int32 { return c.(*array.Int32).Int32Values() }
+
+func timestampValues(c arrow.Array) []arrow.Timestamp { return c.(*array.Timestamp).TimestampValues() }
+
+func appendInt32(b []byte, v int32) []byte { return binary.LittleEndian.AppendUint32(b, uint32(v)) }
+func appendTimestamp(b []byte, v arrow.Timestamp) []byte {
+	return binary.LittleEndian.AppendUint64(b, uint64(v))
 }
 
 // booleans writes PLAIN booleans: the non-null values' bits, LSB first.
