@@ -319,15 +319,11 @@ func (s *auditSession) run(ctx context.Context, out, stderr io.Writer, q string,
 		return err
 	}
 	if summary {
-		plural := "s"
-		if n == 1 {
-			plural = ""
-		}
 		shown := ""
 		if cut {
 			shown = fmt.Sprintf(", the first %d shown (--max-rows; -o csv or jsonl for all)", maxRows)
 		}
-		fmt.Fprintf(stderr, "%d row%s%s (%s)\n", n, plural, shown, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stderr, "%s%s (%s)\n", countOf(n, "row"), shown, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

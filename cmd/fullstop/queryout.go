@@ -174,6 +174,14 @@ func (v timeValue) String() string {
 	return v.t.UTC().Format(time.RFC3339Nano)
 }
 
+// countOf says "1 row", "2 rows": n and the noun, plural unless n is 1.
+func countOf(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 func cmpErr(errs ...error) error {
 	for _, e := range errs {
 		if e != nil {

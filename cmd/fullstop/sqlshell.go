@@ -184,15 +184,11 @@ type shell struct {
 }
 
 func (sh *shell) banner(lake string, files int) string {
-	plural := "s"
-	if files == 1 {
-		plural = ""
-	}
 	tables := "violations and ledger from PostgreSQL"
 	if !sh.pgTables {
 		tables = "no violations or ledger (set DATABASE_URL)"
 	}
-	return fmt.Sprintf("fullstop sql: lake %s, %d file%s; %s; type .help for the commands", lake, files, plural, tables)
+	return fmt.Sprintf("fullstop sql: lake %s, %s; %s; type .help for the commands", lake, countOf(int64(files), "file"), tables)
 }
 
 // interrupt handles SIGINT: it cancels the running statement; in a script
@@ -360,11 +356,7 @@ func (sh *shell) exec(ctx context.Context, q string) error {
 		fmt.Fprintf(sh.errw, "the first %d rows shown (--max-rows; .output csv or jsonl writes all)\n", sh.maxRows)
 	}
 	if sh.timer {
-		plural := "s"
-		if n == 1 {
-			plural = ""
-		}
-		fmt.Fprintf(sh.errw, "%d row%s (%s)\n", n, plural, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(sh.errw, "%s (%s)\n", countOf(n, "row"), time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

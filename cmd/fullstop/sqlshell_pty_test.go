@@ -22,7 +22,7 @@ func openPty(t *testing.T) (*os.File, *os.File) {
 	t.Helper()
 	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
+		t.Fatalf("no pseudo-terminal: %v", err)
 	}
 	ioctl := func(req uintptr, arg unsafe.Pointer) error {
 		if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, ptm.Fd(), req, uintptr(arg)); e != 0 {
@@ -34,17 +34,17 @@ func openPty(t *testing.T) (*os.File, *os.File) {
 	var n uint32
 	ws := struct{ row, col, x, y uint16 }{40, 120, 0, 0}
 	if err := ioctl(syscall.TIOCSPTLCK, unsafe.Pointer(&unlock)); err != nil {
-		t.Skipf("unlock the pseudo-terminal: %v", err)
+		t.Fatalf("unlock the pseudo-terminal: %v", err)
 	}
 	if err := ioctl(syscall.TIOCGPTN, unsafe.Pointer(&n)); err != nil {
-		t.Skipf("pseudo-terminal number: %v", err)
+		t.Fatalf("pseudo-terminal number: %v", err)
 	}
 	if err := ioctl(syscall.TIOCSWINSZ, unsafe.Pointer(&ws)); err != nil {
-		t.Skipf("pseudo-terminal size: %v", err)
+		t.Fatalf("pseudo-terminal size: %v", err)
 	}
 	pts, err := os.OpenFile("/dev/pts/"+strconv.Itoa(int(n)), os.O_RDWR|syscall.O_NOCTTY, 0)
 	if err != nil {
-		t.Skipf("open the pseudo-terminal: %v", err)
+		t.Fatalf("open the pseudo-terminal: %v", err)
 	}
 	return ptm, pts
 }
