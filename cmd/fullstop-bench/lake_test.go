@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +47,21 @@ func TestLakeHelpers(t *testing.T) {
 	}
 	if _, err := parseOptions([]string{"--lake-runs", "0"}, io.Discard); err == nil {
 		t.Error("--lake-runs 0: no error")
+	}
+}
+
+// TestDuckDBQueryMain checks that duckdb-query prints its rows as CSV and the
+// statement's own time the way fullstop query does, so engineTime reads both.
+func TestDuckDBQueryMain(t *testing.T) {
+	t.Parallel()
+	var out, errOut strings.Builder
+	if err := duckdbQueryMain(t.Context(), []string{"--threads", "1", "SELECT range AS x FROM range(3)"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "x\n0\n1\n2\n" {
+		t.Errorf("stdout = %q, want the three rows as CSV", out.String())
+	}
+	if _, ok := engineTime(errOut.String()); !ok || !strings.HasPrefix(errOut.String(), "3 rows (") {
+		t.Errorf("stderr = %q, want \"3 rows (duration)\"", errOut.String())
 	}
 }

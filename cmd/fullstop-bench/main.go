@@ -51,7 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case "duckdb-count":
 			return duckdbCountMain(ctx, args[1:], stdout)
 		case "duckdb-query":
-			return duckdbQueryMain(ctx, args[1:], stdout)
+			return duckdbQueryMain(ctx, args[1:], stdout, stderr)
 		case "gunzip":
 			return gunzipMain(ctx, args[1:], stdout)
 		case "api":

@@ -85,6 +85,11 @@ func (l *Lake) partitions(ctx context.Context, r Range) (map[Partition][]lakeFil
 // compacted file of the same partition replaces.
 func (l *Lake) superseded(ctx context.Context, files []lakeFile) (map[string]bool, error) {
 	out := map[string]bool{}
+	if len(files) < 2 {
+		// A file alone in its partition supersedes nothing present; this
+		// spares a query over a compacted lake reading every footer.
+		return out, nil
+	}
 	present := map[string]bool{}
 	for _, f := range files {
 		present[f.Name] = true
