@@ -32,11 +32,12 @@ const (
 	keyHelp     = "help"
 	keySources  = "sources" // optional
 	keyEvents   = "events"  // optional
+	keyLookups  = "lookups" // optional
 )
 
 var (
 	headerKeys   = []string{keyType, keyTitle, keySeverity, keyPriority, keyHelp}
-	optionalKeys = []string{keySources, keyEvents}
+	optionalKeys = []string{keySources, keyEvents, keyLookups}
 	typeRE       = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 	keyLineRE    = regexp.MustCompile(`^-- ([a-z_]+):(.*)$`)
 )
@@ -63,6 +64,16 @@ type Rule struct {
 	// CreateFunction*", narrow Sources to these event names (a trailing *
 	// matches any rest). Empty means every event of the sources.
 	Events []string
+	// Lookups, from the optional header "-- lookups: images, user_data",
+	// are the enrichment tables (sql/enrich/, see Enricher) the rule
+	// joins. The engine fills them before the rule runs, and does not run
+	// a rule whose lookups it cannot answer.
+	Lookups []string
+	// OptionalLookups, named with a trailing ? ("-- lookups: images?"),
+	// are enrichment tables the rule joins when they can be filled; they
+	// are empty when the engine has no resolver for them, and the rule
+	// runs anyway.
+	OptionalLookups []string
 }
 
 // LoadRules reads and parses every rules/*.sql file of fsys, sorted by
@@ -199,6 +210,23 @@ func (r *Rule) set(key, val string) error {
 			}
 			r.Events = append(r.Events, name)
 		}
+	case keyLookups:
+		var required, optional []string
+		for _, n := range strings.Split(val, ",") {
+			n = strings.TrimSpace(n)
+			if t, ok := strings.CutSuffix(n, "?"); ok {
+				optional = append(optional, t)
+			} else {
+				required = append(required, n)
+			}
+		}
+		var err error
+		if r.Lookups, err = nameList(key, strings.Join(required, ",")); err != nil && len(required) > 0 {
+			return err
+		}
+		if r.OptionalLookups, err = nameList(key, strings.Join(optional, ",")); err != nil && len(optional) > 0 {
+			return err
+		}
 	case keySeverity:
 		n, err := boundedInt(key, val, MinSeverity, MaxSeverity)
 		if err != nil {
@@ -233,4 +261,21 @@ func hasCode(sql string) bool {
 		}
 	}
 	return false
+}
+
+var tableNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// nameList parses a comma list of table names.
+func nameList(key, val string) ([]string, error) {
+	var out []string
+	for _, n := range strings.Split(val, ",") {
+		n = strings.TrimSpace(n)
+		if !tableNameRE.MatchString(n) {
+			return nil, fmt.Errorf("%s %q: want a comma list of table names (lower case letters, digits and _): %w", key, val, ErrRule)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

@@ -6,9 +6,10 @@ package sqlfiles
 
 import "embed"
 
-// Rules holds the rule files, rules/<TYPE>.sql.
+// Rules holds the rule files, rules/<TYPE>.sql, and the enricher files
+// that fill the tables rules join, enrich/<NN>_<table>.sql.
 //
-//go:embed rules/*.sql
+//go:embed rules/*.sql enrich/*.sql
 var Rules embed.FS
 
 // Queries holds the saved audit queries, queries/<name>.sql.

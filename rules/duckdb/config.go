@@ -1,21 +1,54 @@
 package duckdb
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/fullstop-audit/fullstop/rules"
 	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
 // DefaultAllowedRegions are the allowed regions when Config.AllowedRegions
 // is empty (as in the reference).
 var DefaultAllowedRegions = []string{"eu-central-1", "eu-west-1"}
+
+// Defaults of the lookup settings.
+const (
+	DefaultLookupConcurrency = 16
+	DefaultLookupTimeout     = 3 * time.Second
+	DefaultTaupageNamePrefix = "Taupage"
+)
+
+// Disabled is a rule the engine does not run, and why.
+type Disabled struct {
+	Rule   rules.Rule
+	Reason string
+}
+
+// Resolver answers the lookups of the enrichers (sql/enrich/*.sql): facts
+// that are not in the events, such as the AMI behind an instance. The
+// engine asks it once per distinct key of an Evaluate call, concurrently;
+// caching across calls and merging concurrent asks for one key are the
+// resolver's business.
+type Resolver interface {
+	// LookupKinds lists the lookup kinds it answers, e.g. "ec2.image".
+	LookupKinds() []string
+	// Lookup answers one key of a kind (the enricher's key columns, in
+	// order) with a JSON object, or with nil when the thing does not
+	// exist: not found is an answer. An error means the answer is not
+	// known now (a timeout, throttling, a server error, access denied):
+	// the objects whose events need the key are left for a later run.
+	Lookup(ctx context.Context, kind string, key []string) (json.RawMessage, error)
+}
 
 // ErrNotBuilt is New's error in a binary built without the build tag
 // duckdb_arrow, which holds no rule engine.
@@ -37,8 +70,24 @@ type Config struct {
 	// IncludeFailedCalls lets rules see events with an errorCode too.
 	// Default false: the view events holds only error_code IS NULL.
 	IncludeFailedCalls bool
-	// Rules holds the rule files rules/*.sql. Default: sqlfiles.Rules.
+	// Rules holds the rule files rules/*.sql and the enricher files
+	// enrich/*.sql. Default: sqlfiles.Rules.
 	Rules fs.FS
+	// Resolver answers the enrichers' lookups. Nil: no lookups; the
+	// rules that need one are disabled (Engine.Disabled) and the tables
+	// of optional lookups stay empty.
+	Resolver Resolver
+	// LookupConcurrency bounds the lookups in flight in one Evaluate
+	// call. Default DefaultLookupConcurrency.
+	LookupConcurrency int
+	// LookupTimeout bounds one lookup. Default DefaultLookupTimeout.
+	LookupTimeout time.Duration
+	// TaupageOwners are the AWS accounts whose AMIs named with
+	// TaupageNamePrefix are Taupage AMIs (FULLSTOP_TAUPAGE_OWNERS).
+	TaupageOwners []string
+	// TaupageNamePrefix starts the name of every Taupage AMI
+	// (case-sensitive). Default DefaultTaupageNamePrefix.
+	TaupageNamePrefix string
 	// Log receives warnings and debug output. Default: discarded.
 	Log *slog.Logger
 }
@@ -79,6 +128,16 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.AllowedRegions = slices.Clone(DefaultAllowedRegions)
 	}
 	cfg.LambdaTrustedBuckets = cleanList(cfg.LambdaTrustedBuckets)
+	cfg.TaupageOwners = cleanList(cfg.TaupageOwners)
+	if cfg.TaupageNamePrefix = strings.TrimSpace(cfg.TaupageNamePrefix); cfg.TaupageNamePrefix == "" {
+		cfg.TaupageNamePrefix = DefaultTaupageNamePrefix
+	}
+	if cfg.LookupConcurrency <= 0 {
+		cfg.LookupConcurrency = DefaultLookupConcurrency
+	}
+	if cfg.LookupTimeout <= 0 {
+		cfg.LookupTimeout = DefaultLookupTimeout
+	}
 	if cfg.Rules == nil {
 		cfg.Rules = sqlfiles.Rules
 	}

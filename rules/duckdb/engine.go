@@ -47,8 +47,15 @@ type Engine struct {
 	cols      []int         // input columns loaded into DuckDB
 	schema    *arrow.Schema // their schema
 	filter    eventFilter   // the only events loaded; nil: all
-	log       *slog.Logger
-	seq       atomic.Uint64 // names of registered Arrow views
+	disabled  []Disabled    // rules not run, for want of a lookup
+	items     bool          // a rule or enricher reads the view ec2_instance_items
+	// enrichments are the enrichers the rules need, in file order.
+	enrichments       []*enrichment
+	resolver          Resolver
+	lookupConcurrency int
+	lookupTimeout     time.Duration
+	log               *slog.Logger
+	seq               atomic.Uint64 // names of registered Arrow views
 }
 
 // New opens an in-memory DuckDB database, creates the configuration tables,
@@ -68,13 +75,21 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
-	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, input: cfg.Schema, log: cfg.Log, filter: newEventFilter(rs)}
+	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, input: cfg.Schema, log: cfg.Log,
+		resolver: cfg.Resolver, lookupConcurrency: cfg.LookupConcurrency, lookupTimeout: cfg.LookupTimeout}
 	ok := false
 	defer func() {
 		if !ok {
 			_ = e.Close()
 		}
 	}()
+	if err := e.planEnrichment(cfg); err != nil {
+		return nil, err
+	}
+	for _, d := range e.disabled {
+		e.log.InfoContext(ctx, "rule disabled", logRule, d.Rule.File, logReason, d.Reason)
+	}
+	e.filter = newEventFilter(e.rules)
 	if err := e.createConfigTables(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -110,7 +125,12 @@ func (e *Engine) createConfigTables(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("insert trusted bucket %q: %w", b, err)
 		}
 	}
-	if _, err := e.db.ExecContext(ctx, `INSERT INTO settings VALUES (?)`, cfg.IncludeFailedCalls); err != nil {
+	for _, o := range cfg.TaupageOwners {
+		if _, err := e.db.ExecContext(ctx, `INSERT INTO taupage_owners VALUES (?)`, o); err != nil {
+			return fmt.Errorf("insert Taupage owner %q: %w", o, err)
+		}
+	}
+	if _, err := e.db.ExecContext(ctx, `INSERT INTO settings VALUES (?, ?)`, cfg.IncludeFailedCalls, cfg.TaupageNamePrefix); err != nil {
 		return fmt.Errorf("insert settings: %w", err)
 	}
 	return nil
@@ -127,14 +147,29 @@ func (e *Engine) planColumns(ctx context.Context) error {
 		names[c] = true
 	}
 	all := false
+	type query struct{ file, sql string }
+	var qs []query
+	items := false
 	for _, r := range e.rules {
+		qs = append(qs, query{r.File, r.SQL})
+		items = items || usesInstanceItems(r.SQL)
+	}
+	for _, x := range e.enrichments {
+		qs = append(qs, query{x.File, x.SQL})
+		items = items || usesInstanceItems(x.SQL)
+	}
+	if items {
+		qs = append(qs, query{"the view " + instanceItemsView, instanceItemsSQL})
+	}
+	e.items = items
+	for _, q := range qs {
 		var js string
-		if err := e.db.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, r.SQL).Scan(&js); err != nil {
-			return fmt.Errorf("rule %q: parse: %w", r.File, err)
+		if err := e.db.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, q.sql).Scan(&js); err != nil {
+			return fmt.Errorf("rule %q: parse: %w", q.file, err)
 		}
 		needsAll, err := referencedColumns(js, names)
 		if err != nil {
-			return fmt.Errorf("rule %q: %w", r.File, err)
+			return fmt.Errorf("rule %q: %w", q.file, err)
 		}
 		all = all || needsAll
 	}
@@ -236,6 +271,10 @@ var resultColumns = []struct{ name, typ string }{
 	{"object_key", "VARCHAR"},
 }
 
+// appColumns may follow resultColumns: the application and version a
+// violation is about.
+var appColumns = []string{"application_id VARCHAR", "application_version VARCHAR"}
+
 // checkRules runs every rule once over an empty events table and checks
 // the columns it returns.
 func (e *Engine) checkRules(ctx context.Context) error {
@@ -247,6 +286,9 @@ func (e *Engine) checkRules(ctx context.Context) error {
 	defer e.unload(ctx, conn)
 	if err := e.load(ctx, conn, nil); err != nil {
 		return fmt.Errorf("check rules: %w", err)
+	}
+	if err := e.checkEnrichments(ctx, conn); err != nil {
+		return err
 	}
 	for _, r := range e.rules {
 		if err := checkRule(ctx, conn, r); err != nil {
@@ -273,9 +315,10 @@ func checkRule(ctx context.Context, conn *sql.Conn, r rules.Rule) error {
 	for _, c := range resultColumns {
 		want = append(want, c.name+" "+c.typ)
 	}
-	if !slices.Equal(got, want) {
-		return fmt.Errorf("result columns are [%s], want [%s] (cast with ::VARCHAR / ::TIMESTAMPTZ): %w",
-			strings.Join(got, ", "), strings.Join(want, ", "), rules.ErrRule)
+	withApp := append(slices.Clone(want), appColumns...)
+	if !slices.Equal(got, want) && !slices.Equal(got, withApp) {
+		return fmt.Errorf("result columns are [%s], want [%s], optionally followed by [%s] (cast with ::VARCHAR / ::TIMESTAMPTZ): %w",
+			strings.Join(got, ", "), strings.Join(want, ", "), strings.Join(appColumns, ", "), rules.ErrRule)
 	}
 	for rows.Next() {
 	}
@@ -330,6 +373,10 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 	loaded := time.Since(start)
+	failed, err := e.enrich(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
 
 	// One violation per identity and object: the same event delivered in
 	// two objects is two detections, however the objects are grouped.
@@ -345,6 +392,9 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 			return nil, fmt.Errorf("evaluate rule %q: %w", r.File, err)
 		}
 		for _, v := range vs {
+			if failed[v.ObjectKey] != nil {
+				continue // its object is evaluated again by a later run
+			}
 			if k := (objectKey{v.Key(), v.ObjectKey}); !seen[k] {
 				seen[k] = true
 				out = append(out, v)
@@ -354,6 +404,9 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 	sortViolations(out)
 	e.log.DebugContext(ctx, "rules evaluated", logEvents, n, logViolations, len(out),
 		logLoad, loaded, logTotal, time.Since(start))
+	if len(failed) > 0 {
+		return out, &rules.IncompleteError{Objects: failed}
+	}
 	return out, nil
 }
 
@@ -376,12 +429,20 @@ func (e *Engine) run(ctx context.Context, conn *sql.Conn, r rules.Rule) ([]rules
 		return nil, err
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, fmt.Errorf("read result columns: %w", err)
+	}
 	var out []rules.Violation
 	dropped := 0
 	for rows.Next() {
-		var eventID, account, region, instance, user, meta, key sql.NullString
+		var eventID, account, region, instance, user, meta, key, app, version sql.NullString
 		var at sql.NullTime
-		if err := rows.Scan(&eventID, &account, &region, &instance, &user, &meta, &at, &key); err != nil {
+		dest := []any{&eventID, &account, &region, &instance, &user, &meta, &at, &key}
+		if len(cols) > len(dest) {
+			dest = append(dest, &app, &version)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("read row: %w", err)
 		}
 		if eventID.String == "" || account.String == "" {
@@ -399,6 +460,10 @@ func (e *Engine) run(ctx context.Context, conn *sql.Conn, r rules.Rule) ([]rules
 			Rule:       r.File,
 			EventTime:  at.Time.UTC(),
 			ObjectKey:  key.String,
+			// The names of the application and version, from the
+			// instance's user data where the rule knows them.
+			Application: strings.TrimSpace(app.String),
+			Version:     strings.TrimSpace(version.String),
 		}
 		if !meta.Valid {
 			v.MetaInfo = "{}"
@@ -456,6 +521,12 @@ func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.Recor
 	if _, err = conn.ExecContext(ctx, eventsViewSQL); err != nil {
 		return fmt.Errorf("create view events: %w", err)
 	}
+	if !e.items {
+		return nil
+	}
+	if _, err = conn.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+instanceItemsView+" AS "+instanceItemsSQL); err != nil {
+		return fmt.Errorf("create view %s: %w", instanceItemsView, err)
+	}
 	return nil
 }
 
@@ -464,7 +535,12 @@ func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.Recor
 func (e *Engine) unload(ctx context.Context, conn *sql.Conn) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	for _, s := range []string{`DROP VIEW IF EXISTS events`, `DROP TABLE IF EXISTS raw_events`} {
+	drops := []string{`DROP VIEW IF EXISTS ` + instanceItemsView}
+	for _, x := range e.enrichments {
+		drops = append(drops, `DROP TABLE IF EXISTS `+x.Table)
+	}
+	drops = append(drops, `DROP VIEW IF EXISTS events`, `DROP TABLE IF EXISTS raw_events`)
+	for _, s := range drops {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			e.log.WarnContext(ctx, "drop event tables", logErr, err)
 			discard(conn)

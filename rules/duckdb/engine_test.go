@@ -94,6 +94,8 @@ type caseConfig struct {
 	AllowedRegions       []string `json:"allowed_regions"`
 	LambdaTrustedBuckets []string `json:"lambda_trusted_buckets"`
 	IncludeFailedCalls   bool     `json:"include_failed_calls"`
+	TaupageOwners        []string `json:"taupage_owners"`
+	TaupageNamePrefix    string   `json:"taupage_name_prefix"`
 }
 
 // golden is a violation as expected.json stores it.
@@ -108,6 +110,10 @@ type golden struct {
 	Rule       string          `json:"rule"`
 	EventTime  time.Time       `json:"event_time"`
 	ObjectKey  string          `json:"object_key"`
+	// The application and version of the violation, where the rule
+	// knows them.
+	Application string `json:"application,omitempty"`
+	Version     string `json:"version,omitempty"`
 }
 
 func toGolden(vs []rules.Violation) []golden {
@@ -117,6 +123,7 @@ func toGolden(vs []rules.Violation) []golden {
 			Type: v.Type, EventID: v.EventID, AccountID: v.AccountID, Region: v.Region,
 			InstanceID: v.InstanceID, Username: v.Username, MetaInfo: json.RawMessage(v.MetaInfo),
 			Rule: v.Rule, EventTime: v.EventTime, ObjectKey: v.ObjectKey,
+			Application: v.Application, Version: v.Version,
 		})
 	}
 	return out
@@ -164,10 +171,17 @@ func TestEngine_Fixtures(t *testing.T) {
 			} else if !errors.Is(err, os.ErrNotExist) {
 				t.Fatal(err)
 			}
+			var res Resolver
+			if fr := loadFixtureResolver(t, dir); fr != nil {
+				res = fr
+			}
 			e := newEngine(t, Config{
 				AllowedRegions:       cc.AllowedRegions,
 				LambdaTrustedBuckets: cc.LambdaTrustedBuckets,
 				IncludeFailedCalls:   cc.IncludeFailedCalls,
+				TaupageOwners:        cc.TaupageOwners,
+				TaupageNamePrefix:    cc.TaupageNamePrefix,
+				Resolver:             res,
 			})
 			batches := decodeFile(t, filepath.Join(dir, "events.json"), typ+"/"+name+"/events.json")
 			vs, err := e.Evaluate(context.Background(), batches)
@@ -705,6 +719,17 @@ func withoutSources(t *testing.T) fstest.MapFS {
 			}
 		}
 		out[n] = &fstest.MapFile{Data: []byte(strings.Join(kept, "\n"))}
+	}
+	enrichers, err := fs.Glob(sqlfiles.Rules, rules.EnrichDir+"/*.sql")
+	if err != nil || len(enrichers) == 0 {
+		t.Fatalf("list enrichers: %v", err)
+	}
+	for _, n := range enrichers {
+		b, err := fs.ReadFile(sqlfiles.Rules, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n] = &fstest.MapFile{Data: b}
 	}
 	return out
 }

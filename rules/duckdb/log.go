@@ -6,6 +6,7 @@ const (
 	logErr        = "err"
 	logEvents     = "events"
 	logLoad       = "load"
+	logReason     = "reason"
 	logRule       = "rule"
 	logRows       = "rows"
 	logTotal      = "total"

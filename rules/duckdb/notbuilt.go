@@ -20,6 +20,9 @@ func New(context.Context, Config) (*Engine, error) { return nil, ErrNotBuilt }
 // Rules returns nothing.
 func (*Engine) Rules() []rules.Rule { return nil }
 
+// Disabled returns nothing.
+func (*Engine) Disabled() []Disabled { return nil }
+
 // Evaluate returns ErrNotBuilt.
 func (*Engine) Evaluate(context.Context, []arrow.RecordBatch) ([]rules.Violation, error) {
 	return nil, ErrNotBuilt

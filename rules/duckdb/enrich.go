@@ -1,0 +1,288 @@
+//go:build duckdb_arrow
+
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fullstop-audit/fullstop/rules"
+)
+
+//go:embed query/ec2_instance_items.sql
+var instanceItemsSQL string
+
+// instanceItemsView is the view over the items of the EC2 instance events
+// rules and enrichers may read (query/ec2_instance_items.sql).
+const instanceItemsView = "ec2_instance_items"
+
+// enrichment is an enricher the engine runs, with what it found out
+// about it when it started.
+type enrichment struct {
+	rules.Enricher
+	keys      []string // the key columns of its query, after object_key
+	available bool     // the resolver answers its lookup kind and its reads are available
+}
+
+// planEnrichment loads the enricher files, decides which rules can run
+// with the resolver's lookup kinds, and keeps the enrichers those rules
+// need, in file order.
+func (e *Engine) planEnrichment(cfg Config) error {
+	ens, err := rules.LoadEnrichers(cfg.Rules)
+	if err != nil {
+		return fmt.Errorf("load enrichers: %w", err)
+	}
+	var kinds []string
+	if cfg.Resolver != nil {
+		kinds = cfg.Resolver.LookupKinds()
+	}
+	byTable := map[string]*enrichment{}
+	all := make([]*enrichment, 0, len(ens))
+	for _, en := range ens {
+		// The tables it reads only come first: one the resolver cannot
+		// fill is empty, and the query reads it as such.
+		x := &enrichment{Enricher: en, available: slices.Contains(kinds, en.Lookup)}
+		byTable[en.Table] = x
+		all = append(all, x)
+	}
+	var enabled []rules.Rule
+	needed := map[string]bool{}
+	var need func(table string)
+	need = func(table string) {
+		if needed[table] {
+			return
+		}
+		needed[table] = true
+		for _, r := range byTable[table].Reads {
+			need(r)
+		}
+	}
+	for _, r := range e.rules {
+		reason := ""
+		for _, t := range slices.Concat(r.Lookups, r.OptionalLookups) {
+			if byTable[t] == nil {
+				return fmt.Errorf("rule %q: lookups: no enricher fills the table %q: %w", r.File, t, rules.ErrRule)
+			}
+		}
+		for _, t := range r.Lookups {
+			if !byTable[t].available && reason == "" {
+				reason = fmt.Sprintf("needs the lookup %s (table %s), which is not configured", byTable[t].Lookup, t)
+			}
+		}
+		if reason != "" {
+			e.disabled = append(e.disabled, Disabled{Rule: r, Reason: reason})
+			continue
+		}
+		enabled = append(enabled, r)
+		for _, t := range slices.Concat(r.Lookups, r.OptionalLookups) {
+			need(t)
+		}
+	}
+	e.rules = enabled
+	for _, x := range all {
+		if needed[x.Table] {
+			e.enrichments = append(e.enrichments, x)
+		}
+	}
+	return nil
+}
+
+// Disabled returns the rules the engine does not run, with the reason.
+func (e *Engine) Disabled() []Disabled { return slices.Clone(e.disabled) }
+
+// checkEnrichments runs every enricher's query over no events, checks its
+// columns and creates its empty table, on a loaded connection.
+func (e *Engine) checkEnrichments(ctx context.Context, conn *sql.Conn) error {
+	for _, x := range e.enrichments {
+		cols, err := queryColumns(ctx, conn, x.SQL)
+		if err != nil {
+			return fmt.Errorf("enricher %q: run over no events: %w", x.File, err)
+		}
+		if len(cols) < 2 || cols[0] != ColObjectKey+" VARCHAR" {
+			return fmt.Errorf("enricher %q: result columns are [%s], want object_key first and at least one key column: %w",
+				x.File, strings.Join(cols, ", "), rules.ErrRule)
+		}
+		x.keys = nil
+		for _, c := range cols[1:] {
+			name, typ, _ := strings.Cut(c, " ")
+			if typ != "VARCHAR" {
+				return fmt.Errorf("enricher %q: key column %s is %s, want VARCHAR: %w", x.File, name, typ, rules.ErrRule)
+			}
+			x.keys = append(x.keys, name)
+		}
+		if err := createEnrichmentTable(ctx, conn, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func createEnrichmentTable(ctx context.Context, conn *sql.Conn, x *enrichment) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE TEMP TABLE %s (", x.Table)
+	for _, k := range x.keys {
+		fmt.Fprintf(&b, "%s VARCHAR, ", k)
+	}
+	b.WriteString("found BOOLEAN NOT NULL, answer JSON)")
+	if _, err := conn.ExecContext(ctx, b.String()); err != nil {
+		return fmt.Errorf("enricher %q: create table %s: %w", x.File, x.Table, err)
+	}
+	return nil
+}
+
+// queryColumns runs q and returns its result columns as "name TYPE",
+// reading (and dropping) its rows.
+func queryColumns(ctx context.Context, conn *sql.Conn, q string) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, fmt.Errorf("read result columns: %w", err)
+	}
+	var out []string
+	for _, t := range types {
+		out = append(out, t.Name()+" "+t.DatabaseTypeName())
+	}
+	for rows.Next() {
+	}
+	return out, rows.Err()
+}
+
+// enrich fills the enrichment tables on a loaded connection, in order. It
+// returns the objects whose keys could not be answered now, with why.
+func (e *Engine) enrich(ctx context.Context, conn *sql.Conn) (map[string]error, error) {
+	failed := map[string]error{}
+	for _, x := range e.enrichments {
+		if err := createEnrichmentTable(ctx, conn, x); err != nil {
+			return nil, err
+		}
+		if !x.available {
+			continue
+		}
+		if err := e.fill(ctx, conn, x, failed); err != nil {
+			return nil, err
+		}
+	}
+	return failed, nil
+}
+
+// lookupKey is one distinct key of an enricher, with the objects that
+// need it.
+type lookupKey struct {
+	key     []string
+	objects []string
+	answer  []byte
+	found   bool
+	err     error
+}
+
+// fill runs x's key query, resolves each distinct key once and inserts the
+// answers into x's table. Keys that fail add their objects to failed.
+func (e *Engine) fill(ctx context.Context, conn *sql.Conn, x *enrichment, failed map[string]error) error {
+	rows, err := conn.QueryContext(ctx, x.SQL)
+	if err != nil {
+		return fmt.Errorf("enricher %q: %w", x.File, err)
+	}
+	byKey := map[string]*lookupKey{}
+	var keys []*lookupKey
+	vals := make([]sql.NullString, len(x.keys)+1)
+	ptrs := make([]any, len(vals))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return fmt.Errorf("enricher %q: read keys: %w", x.File, err)
+		}
+		k := make([]string, len(x.keys))
+		complete := true
+		for i := range k {
+			complete = complete && vals[i+1].Valid
+			k[i] = vals[i+1].String
+		}
+		if !complete {
+			continue
+		}
+		id := strings.Join(k, "\x00")
+		lk := byKey[id]
+		if lk == nil {
+			lk = &lookupKey{key: k}
+			byKey[id] = lk
+			keys = append(keys, lk)
+		}
+		if !slices.Contains(lk.objects, vals[0].String) {
+			lk.objects = append(lk.objects, vals[0].String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return fmt.Errorf("enricher %q: read keys: %w", x.File, err)
+	}
+	rows.Close()
+	if len(keys) == 0 {
+		return nil
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(e.lookupConcurrency)
+	for _, lk := range keys {
+		g.Go(func() error {
+			cctx, cancel := context.WithTimeout(gctx, e.lookupTimeout)
+			defer cancel()
+			answer, err := e.resolver.Lookup(cctx, x.Lookup, lk.key)
+			if err != nil && ctx.Err() != nil {
+				return ctx.Err() // the batch is stopping: no answer is an answer
+			}
+			lk.answer, lk.found, lk.err = answer, answer != nil, err
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+
+	stmt, err := conn.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES (%s)", x.Table, strings.Repeat("?, ", len(x.keys))+"?, ?"))
+	if err != nil {
+		return fmt.Errorf("enricher %q: %w", x.File, err)
+	}
+	defer stmt.Close()
+	for _, lk := range keys {
+		if lk.err != nil {
+			for _, o := range lk.objects {
+				if failed[o] == nil {
+					failed[o] = fmt.Errorf("lookup %s %s: %w", x.Lookup, strings.Join(lk.key, " "), lk.err)
+				}
+			}
+			continue
+		}
+		args := make([]any, 0, len(lk.key)+2)
+		for _, k := range lk.key {
+			args = append(args, k)
+		}
+		var answer any
+		if lk.found {
+			answer = string(lk.answer)
+		}
+		args = append(args, lk.found, answer)
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("enricher %q: insert the answer for %q: %w", x.File, strings.Join(lk.key, " "), err)
+		}
+	}
+	return nil
+}
+
+// usesInstanceItems reports whether a query reads the view of the EC2
+// instance items.
+func usesInstanceItems(q string) bool {
+	return strings.Contains(strings.ToLower(q), instanceItemsView)
+}

@@ -1,0 +1,140 @@
+//go:build duckdb_arrow
+
+package duckdb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/fullstop-audit/fullstop/etl/event"
+	"github.com/fullstop-audit/fullstop/rules"
+)
+
+// runInstances is a CloudTrail document of n RunInstances events in
+// account acct and eu-west-1, each launching one instance of ami.
+func runInstances(acct, ami string, n int) string {
+	var recs []string
+	for i := range n {
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.05","eventID":"ev-%s-%d","eventTime":"2024-03-01T10:00:00Z",
+"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1",
+"userIdentity":{"type":"IAMUser","accountId":%q,"arn":"arn:aws:iam::%s:user/u"},
+"responseElements":{"instancesSet":{"items":[{"instanceId":"i-%s-%d","imageId":%q}]}}}`, acct, i, acct, acct, acct, i, ami))
+	}
+	return `{"Records":[` + strings.Join(recs, ",") + `]}`
+}
+
+func decodeString(t testing.TB, doc, key string) []arrow.RecordBatch {
+	t.Helper()
+	return decode(t, strings.NewReader(doc), event.Origin{Key: key})
+}
+
+// A batch of 1,000 launches of one AMI makes one DescribeImages call.
+func TestEnrich_oneLookupPerKey(t *testing.T) {
+	t.Parallel()
+	res := newFixtureResolver(map[string][]fixtureAnswer{
+		"ec2.image": {{Key: []string{"111", "eu-west-1", "ami-1"}, Answer: json.RawMessage(`{"image_id":"ami-1","name":"ubuntu","owner_id":"9"}`)}},
+	})
+	e := newEngine(t, Config{Resolver: res, TaupageOwners: []string{"9"}})
+	vs, err := e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 1000), "k1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, v := range vs {
+		if v.Type == "WRONG_AMI" {
+			n++
+		}
+	}
+	if n != 1000 {
+		t.Errorf("WRONG_AMI violations = %d, want 1000", n)
+	}
+	if got := res.callsTo("ec2.image", "111", "eu-west-1", "ami-1"); got != 1 {
+		t.Errorf("DescribeImages lookups = %d, want 1", got)
+	}
+}
+
+// A lookup that fails for now leaves out exactly the objects whose
+// events need its key; the others' violations are complete.
+func TestEnrich_failedLookupLeavesItsObjects(t *testing.T) {
+	t.Parallel()
+	res := newFixtureResolver(map[string][]fixtureAnswer{
+		"ec2.image": {
+			{Key: []string{"111", "eu-west-1", "ami-1"}, Answer: json.RawMessage(`{"image_id":"ami-1","name":"ubuntu","owner_id":"9"}`)},
+			{Key: []string{"222", "eu-west-1", "ami-2"}, Error: "RequestLimitExceeded: throttled"},
+		},
+	})
+	e := newEngine(t, Config{Resolver: res})
+	batches := append(decodeString(t, runInstances("111", "ami-1", 2), "ok"), decodeString(t, runInstances("222", "ami-2", 2), "throttled")...)
+	vs, err := e.Evaluate(context.Background(), batches)
+	var inc *rules.IncompleteError
+	if !errors.As(err, &inc) {
+		t.Fatalf("Evaluate() error = %v, want an *rules.IncompleteError", err)
+	}
+	if len(inc.Objects) != 1 || inc.Objects["throttled"] == nil || !strings.Contains(inc.Objects["throttled"].Error(), "RequestLimitExceeded") {
+		t.Errorf("incomplete objects = %v, want only \"throttled\" with the lookup's error", inc.Objects)
+	}
+	wrongAMI := 0
+	for _, v := range vs {
+		if v.ObjectKey != "ok" {
+			t.Errorf("violation %s of object %q reported, want none of an incomplete object", v.Type, v.ObjectKey)
+		}
+		if v.Type == "WRONG_AMI" {
+			wrongAMI++
+		}
+	}
+	if wrongAMI != 2 {
+		t.Errorf("WRONG_AMI of the complete object = %d, want 2", wrongAMI)
+	}
+}
+
+// Without a resolver the rules that need a lookup are disabled, with the
+// reason, and the ones that join a lookup optionally still run.
+func TestEnrich_noResolverDisables(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, Config{})
+	disabled := map[string]string{}
+	for _, d := range e.Disabled() {
+		disabled[d.Rule.Type] = d.Reason
+	}
+	for _, typ := range []string{"WRONG_AMI", "MISSING_USER_DATA", "MISSING_APPLICATION_ID_IN_USER_DATA", "MISSING_SOURCE_IN_USER_DATA", "EC2_WITH_A_SNAPSHOT_IMAGE"} {
+		if !strings.Contains(disabled[typ], "not configured") {
+			t.Errorf("%s: disabled reason %q, want one saying its lookup is not configured", typ, disabled[typ])
+		}
+	}
+	enabled := map[string]bool{}
+	for _, r := range e.Rules() {
+		enabled[r.Type] = true
+	}
+	for _, typ := range []string{"EC2_WITH_KEYPAIR", "WRONG_REGION", "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION"} {
+		if !enabled[typ] {
+			t.Errorf("%s is not run without a resolver", typ)
+		}
+	}
+	vs, err := e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 3), "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		if v.Type == "WRONG_AMI" {
+			t.Fatalf("WRONG_AMI reported without a resolver: %+v", v)
+		}
+	}
+}
+
+// A rule naming an enrichment table no enricher fills fails New.
+func TestEnrich_unknownLookupTable(t *testing.T) {
+	t.Parallel()
+	fsys := rulesFS(testRuleColumns + " FROM events")
+	f := fsys["rules/TEST_RULE.sql"]
+	f.Data = []byte(strings.Replace(string(f.Data), "-- help:", "-- lookups: nowhere\n-- help:", 1))
+	_, err := New(context.Background(), Config{Schema: event.Schema, Rules: fsys})
+	if err == nil || !strings.Contains(err.Error(), `"nowhere"`) {
+		t.Fatalf("New() error = %v, want one naming the table", err)
+	}
+}
