@@ -217,6 +217,7 @@ const (
 	failSource              // the source could not give the object: ledger untouched
 	failRules               // the rules failed on it: ledger untouched
 	failLake                // the lake could not store its events: ledger untouched
+	failLookup              // a lookup its events need failed for now: ledger untouched
 	failGone                // deleted since it was listed
 	failInterrupted         // the batch stopped before the object was finished
 )
@@ -659,6 +660,25 @@ func (w *worker) evaluate(ctx context.Context) error {
 		batches = append(batches, r.Batches...)
 	}
 	vs, err := w.p.cfg.Evaluator.Evaluate(ctx, batches)
+	var inc *rules.IncompleteError
+	if errors.As(err, &inc) && ctx.Err() == nil {
+		// The lookups of some objects failed for now: those are left for
+		// a later run, the others go on with their violations.
+		byObject := make(map[string][]rules.Violation, len(po.objs))
+		for _, v := range vs {
+			byObject[v.ObjectKey] = append(byObject[v.ObjectKey], v)
+		}
+		for i, pr := range po.objs {
+			var err error
+			if why := inc.Objects[pr.done.Key]; why != nil {
+				err = &lookupError{why}
+			}
+			if err := w.finish(ctx, pr, po.results[i], byObject[pr.done.Key], err); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if err != nil && len(po.objs) > 1 && ctx.Err() == nil {
 		w.p.log.Warn("rules failed over several objects; evaluating them one by one", logObjects, len(po.objs), logErr, err)
 		for i := range po.objs {
@@ -687,6 +707,10 @@ func (w *worker) finish(ctx context.Context, pr processed, res *event.Result, vs
 	switch {
 	case evalErr != nil && ctx.Err() != nil:
 		pr.fail(failInterrupted, fmt.Errorf("evaluate rules: %w", context.Cause(ctx)))
+	case errors.As(evalErr, new(*lookupError)):
+		// Nor is a lookup that failed for now: the object waits for a
+		// later run, which asks again.
+		pr.fail(failLookup, fmt.Errorf("look up facts for the rules: %w", errors.Unwrap(evalErr)))
 	case evalErr != nil:
 		// A rule failing is not the object's fault: no attempt is counted.
 		pr.fail(failRules, fmt.Errorf("evaluate rules: %w", evalErr))
@@ -701,6 +725,13 @@ func (w *worker) finish(ctx context.Context, pr processed, res *event.Result, vs
 	}
 	return w.send(ctx, pr)
 }
+
+// lookupError is why one object's evaluation is incomplete: a lookup its
+// events need failed for now (rules.IncompleteError).
+type lookupError struct{ err error }
+
+func (e *lookupError) Error() string { return e.err.Error() }
+func (e *lookupError) Unwrap() error { return e.err }
 
 // lakeError is why an object's events could not go into the lake.
 type lakeError struct {

@@ -40,7 +40,7 @@ func printSummary(w io.Writer, cmd, source string, from, to time.Time, r *etl.Re
 			extra = append(extra, fmt.Sprintf("%d %s", n, what))
 		}
 	}
-	add(len(r.Unread), "not read (source errors; left for the next batch)")
+	add(len(r.Unread), "not read (source, rule, lake or lookup errors; left for the next batch)")
 	add(r.Others, "processed by other batches")
 	add(r.Rewritten, "rewritten since they were read (read again)")
 	add(r.Gone, "deleted since they were listed")
@@ -59,7 +59,7 @@ func printSummary(w io.Writer, cmd, source string, from, to time.Time, r *etl.Re
 	}
 	fmt.Fprintf(w, "  duration    %s (%.0f events/s, %.1f MB/s of JSON)\n", r.Duration.Round(time.Millisecond), r.EventsPerSecond(), mbs)
 	listObjects(w, "failed objects (their content is not a readable CloudTrail log; each failure counts as an attempt):", r.Failed)
-	listObjects(w, "objects not read (the source or the rules failed; nothing recorded, the next batch reads them):", r.Unread)
+	listObjects(w, "objects not read (the source, the rules, the lake or a lookup failed; nothing recorded, the next batch reads them):", r.Unread)
 }
 
 func listObjects(w io.Writer, title string, objs []etl.FailedObject) {
