@@ -87,7 +87,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	for _, d := range e.disabled {
-		e.log.InfoContext(ctx, "rule disabled", logRule, d.Rule.File, logReason, d.Reason)
+		e.log.DebugContext(ctx, "rule disabled", logRule, d.Rule.File, logReason, d.Reason)
 	}
 	e.filter = newEventFilter(e.rules)
 	if err := e.createConfigTables(ctx, cfg); err != nil {
