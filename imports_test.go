@@ -38,6 +38,7 @@ var mayImport = map[string][]string{
 	"rules/duckdb":       {"rules", "sql"},
 	"rules/duckdb/audit": {"sql"},
 	"rules":              {},
+	"lookup":             {"lookup/aws", "lookup/taupage", "lookup/scm"},
 	"lookup/...":         {},
 	"sql":                {},
 	"migrations":         {},
