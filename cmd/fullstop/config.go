@@ -18,6 +18,8 @@ import (
 	"github.com/fullstop-audit/fullstop/etl/file"
 	"github.com/fullstop-audit/fullstop/etl/lake"
 	"github.com/fullstop-audit/fullstop/etl/s3"
+	"github.com/fullstop-audit/fullstop/lookup"
+	lookupaws "github.com/fullstop-audit/fullstop/lookup/aws"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/store"
 )
@@ -123,6 +125,13 @@ func sourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "allowed-regions", Value: strings.Join(duckdb.DefaultAllowedRegions, ","), EnvVars: []string{"FULLSTOP_ALLOWED_REGIONS"}, Usage: "comma list of regions where EC2 instances and Lambda functions may be created"},
 		&cli.StringFlag{Name: "lambda-trusted-buckets", EnvVars: []string{"FULLSTOP_LAMBDA_TRUSTED_BUCKETS"}, Usage: "comma list of S3 buckets Lambda code may come from (default: none, every upload is flagged)"},
 		&cli.BoolFlag{Name: "include-failed-calls", EnvVars: []string{"FULLSTOP_INCLUDE_FAILED_CALLS"}, Usage: "let rules see calls that failed (events with an errorCode)"},
+		&cli.BoolFlag{Name: "aws-lookups", EnvVars: []string{"FULLSTOP_AWS_LOOKUPS"}, Usage: "look up the AMI and user data behind launched instances in each member account (STS AssumeRole of --role-name); the rules WRONG_AMI, MISSING_USER_DATA, MISSING_APPLICATION_ID_IN_USER_DATA, MISSING_SOURCE_IN_USER_DATA and EC2_WITH_A_SNAPSHOT_IMAGE run only with it"},
+		&cli.StringFlag{Name: "role-name", Value: lookupaws.DefaultRoleName, EnvVars: []string{"FULLSTOP_ROLE_NAME"}, Usage: "(with --aws-lookups) the role assumed in each member account: arn:aws:iam::{account}:role/{role-name}"},
+		&cli.StringFlag{Name: "sts-region", EnvVars: []string{"FULLSTOP_STS_REGION"}, Usage: "(with --aws-lookups) region of the STS endpoint (default: the AWS environment's region, else us-east-1)"},
+		&cli.DurationFlag{Name: "lookup-timeout", Value: duckdb.DefaultLookupTimeout, EnvVars: []string{"FULLSTOP_LOOKUP_TIMEOUT"}, Usage: "bound on one lookup; an object whose lookup fails is left for the next batch"},
+		&cli.IntFlag{Name: "lookup-concurrency", Value: duckdb.DefaultLookupConcurrency, EnvVars: []string{"FULLSTOP_LOOKUP_CONCURRENCY"}, Usage: "lookups in flight at once for one batch of events"},
+		&cli.StringFlag{Name: "taupage-owners", EnvVars: []string{"FULLSTOP_TAUPAGE_OWNERS"}, Usage: "comma list of the AWS accounts that own the Taupage AMIs"},
+		&cli.StringFlag{Name: "taupage-name-prefix", Value: duckdb.DefaultTaupageNamePrefix, EnvVars: []string{"FULLSTOP_TAUPAGE_NAME_PREFIX"}, Usage: "the start of every Taupage AMI's name (case-sensitive)"},
 		&cli.DurationFlag{Name: "lease", Value: etl.DefaultLease, EnvVars: []string{"FULLSTOP_LEASE"}, Usage: "how long a claim on an object lasts unless renewed; processes on one database split a batch by claims, and a dead process's claims expire after this"},
 		&cli.IntFlag{Name: "max-source-failures", Value: etl.DefaultSourceFailureLimit, EnvVars: []string{"FULLSTOP_MAX_SOURCE_FAILURES"}, Usage: "objects in a row the source may fail to give before the batch stops early (exit 1)"},
 		&cli.DurationFlag{Name: "stop-timeout", Value: etl.DefaultStopTimeout, EnvVars: []string{"FULLSTOP_STOP_TIMEOUT"}, Usage: "after SIGTERM or Ctrl-C, how long the objects in work may take to finish and commit"},
@@ -132,11 +141,18 @@ func sourceFlags() []cli.Flag {
 // batchSetup is what a batch command reads from its flags before any work
 // starts: each package's own configuration, filled from the flags.
 type batchSetup struct {
-	databaseURL string
-	store       *store.Config // Log is set when the batch is opened
-	source      string        // as given, for messages
-	s3          *s3.Config    // nil for a local folder
-	root        string        // the local folder
+	// awsLookups, with --aws-lookups, configures the member accounts'
+	// clients (Base is loaded when the batch opens); lookupMetrics counts
+	// the lookups (nil: not counted); credentialsTimeout bounds finding
+	// the process's AWS credentials.
+	awsLookups         *lookupaws.Config
+	lookupMetrics      *lookup.Metrics
+	credentialsTimeout time.Duration
+	databaseURL        string
+	store              *store.Config // Log is set when the batch is opened
+	source             string        // as given, for messages
+	s3                 *s3.Config    // nil for a local folder
+	root               string        // the local folder
 	// lister has Prefix, Accounts and Regions; Source and Log are set when
 	// the batch is opened.
 	lister etl.Lister
@@ -196,12 +212,21 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 		store:       sc,
 		source:      c.String("source"),
 		lister:      etl.Lister{Accounts: splitList(c.String("accounts")), Regions: splitList(c.String("regions"))},
-		pipeline:    pc,
+
+		credentialsTimeout: c.Duration("s3-credentials-timeout"),
+		pipeline:           pc,
 		engine: duckdb.Config{
 			AllowedRegions:       splitList(c.String("allowed-regions")),
 			LambdaTrustedBuckets: splitList(c.String("lambda-trusted-buckets")),
 			IncludeFailedCalls:   c.Bool("include-failed-calls"),
+			TaupageOwners:        splitList(c.String("taupage-owners")),
+			TaupageNamePrefix:    c.String("taupage-name-prefix"),
+			LookupTimeout:        c.Duration("lookup-timeout"),
+			LookupConcurrency:    c.Int("lookup-concurrency"),
 		},
+	}
+	if c.Bool("aws-lookups") {
+		bs.awsLookups = &lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")}
 	}
 	if bs.source == "" {
 		return nil, usagef("missing setting FULLSTOP_SOURCE (--source): s3://bucket[/prefix] or a local folder")
@@ -225,6 +250,10 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 		return nil, usagef("--max-source-failures (FULLSTOP_MAX_SOURCE_FAILURES) must be at least 1")
 	case pc.StopTimeout <= 0:
 		return nil, usagef("--stop-timeout (FULLSTOP_STOP_TIMEOUT) must be positive, not %s", pc.StopTimeout)
+	case bs.engine.LookupTimeout <= 0:
+		return nil, usagef("--lookup-timeout (FULLSTOP_LOOKUP_TIMEOUT) must be positive, not %s", bs.engine.LookupTimeout)
+	case bs.engine.LookupConcurrency < 1:
+		return nil, usagef("--lookup-concurrency (FULLSTOP_LOOKUP_CONCURRENCY) must be at least 1")
 	case len(bs.engine.AllowedRegions) == 0:
 		return nil, usagef("--allowed-regions (FULLSTOP_ALLOWED_REGIONS) must name at least one region")
 	}
@@ -313,6 +342,11 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 	var err error
 	ec := bs.engine
 	ec.Schema, ec.Log = event.Schema, log
+	if bs.awsLookups != nil {
+		if ec.Resolver, err = openAWSLookups(ctx, *bs.awsLookups, bs.lookupMetrics, bs.credentialsTimeout); err != nil {
+			return nil, err
+		}
+	}
 	if env.engine, err = duckdb.New(ctx, ec); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fullstop-audit/fullstop/api"
 	"github.com/fullstop-audit/fullstop/etl"
+	"github.com/fullstop-audit/fullstop/lookup"
 	"github.com/fullstop-audit/fullstop/store"
 )
 
@@ -68,6 +69,7 @@ func serveCommand(a *app) *cli.Command {
 				if err != nil {
 					return err
 				}
+				bs.lookupMetrics = lookup.NewMetrics(reg)
 				lookback, err := readLookback(c)
 				if err != nil {
 					return err
