@@ -118,12 +118,20 @@ func TestLoadRules(t *testing.T) {
 		}
 		// Titles, severities and priorities of the reference (§1.2).
 		want := []Rule{
+			{Type: "APPLICATION_NOT_PRESENT_IN_KIO", Title: "Unknown application ID", Severity: 1, Priority: 2},
+			{Type: "ARTIFACT_BUILT_FROM_DIRTY_REPOSITORY", Title: "Dirty artifact build", Severity: 3, Priority: 1},
 			{Type: "EC2_WITH_A_SNAPSHOT_IMAGE", Title: "Snapshot deployment artifact", Severity: 2, Priority: 1},
 			{Type: "EC2_WITH_KEYPAIR", Title: "EC2 SSH Keypair used", Severity: 0, Priority: 4},
+			{Type: "ILLEGAL_SCM_REPOSITORY", Title: "Illegal SCM repository in use", Severity: 2, Priority: 2},
+			{Type: "IMAGE_IN_PIERONE_NOT_FOUND", Title: "Unknown deployment artifact", Severity: 2, Priority: 1},
 			{Type: "LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION", Title: "Untrusted AWS-Lambda function", Severity: 1, Priority: 1},
 			{Type: "MISSING_APPLICATION_ID_IN_USER_DATA", Title: "Missing application id", Severity: 1, Priority: 2},
 			{Type: "MISSING_SOURCE_IN_USER_DATA", Title: "Incomplete EC2 user data", Severity: 0, Priority: 4},
 			{Type: "MISSING_USER_DATA", Title: "EC2 without user data", Severity: 0, Priority: 3},
+			{Type: "SCM_SOURCE_JSON_MISSING", Title: "Missing scm-source.json", Severity: 1, Priority: 2},
+			{Type: "SCM_URL_IS_MISSING_IN_KIO", Title: "SCM URL missing in KIO", Severity: 0, Priority: 2},
+			{Type: "SCM_URL_IS_MISSING_IN_SCM_SOURCE_JSON", Title: "Incomplete scm-source.json", Severity: 1, Priority: 2},
+			{Type: "SCM_URL_NOT_MATCH_WITH_KIO", Title: "Built from illegal repository", Severity: 0, Priority: 2},
 			{Type: "WRONG_AMI", Title: "EC2 instance using illegal AMI", Severity: 3, Priority: 1},
 			{Type: "WRONG_REGION", Title: "EC2 instance in illegal region", Severity: 1, Priority: 2},
 		}
