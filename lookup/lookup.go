@@ -27,6 +27,7 @@ const (
 	KindEC2Instance = "ec2.instance"
 	KindEC2Image    = "ec2.image"
 	KindEC2UserData = "ec2.user_data"
+	KindEC2Subnet   = "ec2.subnet"
 )
 
 // Defaults of the cache.
@@ -157,6 +158,10 @@ func EC2Kinds(c *aws.Clients, ttl time.Duration) []Kind {
 		{Name: KindEC2Image, Keys: 3, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {
 			img, found, err := c.Image(ctx, key[0], key[1], key[2])
 			return answer(img, found, err)
+		}},
+		{Name: KindEC2Subnet, Keys: 3, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {
+			sn, found, err := c.Subnet(ctx, key[0], key[1], key[2])
+			return answer(sn, found, err)
 		}},
 		{Name: KindEC2UserData, Keys: 3, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {
 			b64, found, err := c.UserData(ctx, key[0], key[1], key[2])

@@ -192,3 +192,58 @@ func TestResolver_failuresAreErrorsAndNotCached(t *testing.T) {
 		}
 	})
 }
+
+// A subnet is public when its route table, the explicit association or
+// else the VPC's main table, sends 0.0.0.0/0 or ::/0 to an internet
+// gateway; a route to a NAT gateway or a blackhole does not count.
+func TestResolver_subnets(t *testing.T) {
+	t.Parallel()
+	r, srv, _ := newResolver(t)
+	srv.PageSize = 1 // every list call takes several pages
+	add := func(sn string) { srv.AddSubnet(acct, region, awstest.Subnet{ID: sn, VpcID: "vpc-0a"}) }
+	for _, sn := range []string{"subnet-0a1", "subnet-0a2", "subnet-0a3", "subnet-0a4", "subnet-0a5"} {
+		add(sn)
+	}
+	srv.AddRouteTable(acct, region, awstest.RouteTable{ID: "rtb-0f0", VpcID: "vpc-0a", Main: true,
+		Routes: []awstest.Route{{DestinationCIDR: "10.0.0.0/16", GatewayID: "local"}, {DestinationCIDR: "0.0.0.0/0", GatewayID: "igw-0main"}}})
+	srv.AddRouteTable(acct, region, awstest.RouteTable{ID: "rtb-0f1", VpcID: "vpc-0a", SubnetIDs: []string{"subnet-0a1"},
+		Routes: []awstest.Route{{DestinationCIDR: "0.0.0.0/0", GatewayID: "igw-0abc"}}})
+	srv.AddRouteTable(acct, region, awstest.RouteTable{ID: "rtb-0f2", VpcID: "vpc-0a", SubnetIDs: []string{"subnet-0a2"},
+		Routes: []awstest.Route{{DestinationCIDR: "0.0.0.0/0", NatGatewayID: "nat-0abc"}}})
+	srv.AddRouteTable(acct, region, awstest.RouteTable{ID: "rtb-0f3", VpcID: "vpc-0a", SubnetIDs: []string{"subnet-0a3"},
+		Routes: []awstest.Route{{DestinationIPv6CIDR: "::/0", GatewayID: "igw-0v6"}}})
+	srv.AddRouteTable(acct, region, awstest.RouteTable{ID: "rtb-0f4", VpcID: "vpc-0a", SubnetIDs: []string{"subnet-0a4"},
+		Routes: []awstest.Route{{DestinationCIDR: "0.0.0.0/0", GatewayID: "igw-0dead", State: "blackhole"}}})
+	tests := []struct {
+		subnet, table, gateway string
+		public, main           bool
+	}{
+		{"subnet-0a1", "rtb-0f1", "igw-0abc", true, false},
+		{"subnet-0a2", "rtb-0f2", "", false, false},
+		{"subnet-0a3", "rtb-0f3", "igw-0v6", true, false},
+		{"subnet-0a4", "rtb-0f4", "", false, false},
+		{"subnet-0a5", "rtb-0f0", "igw-0main", true, true}, // no association: the main table
+	}
+	for _, tt := range tests {
+		raw, err := r.Lookup(context.Background(), lookup.KindEC2Subnet, []string{acct, region, tt.subnet})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.subnet, err)
+		}
+		var got struct {
+			Table   string `json:"route_table_id"`
+			Main    bool   `json:"main_route_table"`
+			Public  bool   `json:"public"`
+			Gateway string `json:"gateway_id"`
+			VPC     string `json:"vpc_id"`
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Table != tt.table || got.Main != tt.main || got.Public != tt.public || got.Gateway != tt.gateway || got.VPC != "vpc-0a" {
+			t.Errorf("%s: %+v, want table %s main %v public %v gateway %q", tt.subnet, got, tt.table, tt.main, tt.public, tt.gateway)
+		}
+	}
+	if got := mustLookup(t, r, lookup.KindEC2Subnet, acct, region, "subnet-0dead"); got != nil {
+		t.Errorf("a subnet that is gone: %v, want not found", got)
+	}
+}

@@ -244,3 +244,81 @@ func isCode(err error, codes ...string) bool {
 	}
 	return false
 }
+
+// Subnet is how a subnet routes to the internet: it is public when its
+// route table (the one explicitly associated with it, else its VPC's main
+// table) sends 0.0.0.0/0 or ::/0 to an internet gateway.
+type Subnet struct {
+	ID           string `json:"subnet_id"`
+	VpcID        string `json:"vpc_id"`
+	RouteTableID string `json:"route_table_id"`
+	// Main is true when the table is the VPC's main table (the subnet has
+	// no explicit association).
+	Main bool `json:"main_route_table"`
+	// Public is true when a route of the table sends the whole IPv4 or
+	// IPv6 internet to an internet gateway (GatewayID).
+	Public    bool   `json:"public"`
+	GatewayID string `json:"gateway_id,omitempty"`
+}
+
+// Subnet describes a subnet's routing; found is false when the subnet is
+// gone (InvalidSubnetID.NotFound) or has no route table.
+func (c *Clients) Subnet(ctx context.Context, account, region, subnetID string) (Subnet, bool, error) {
+	cl := c.EC2(account, region)
+	sn := Subnet{ID: subnetID}
+	tables, err := routeTables(ctx, cl, ec2types.Filter{Name: awssdk.String("association.subnet-id"), Values: []string{subnetID}})
+	if err != nil {
+		return Subnet{}, false, fmt.Errorf("ec2 DescribeRouteTables of subnet %s in %s %s: %w", subnetID, account, region, err)
+	}
+	if len(tables) == 0 {
+		out, err := cl.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnetID}})
+		if isCode(err, "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed") {
+			return Subnet{}, false, nil
+		}
+		if err != nil {
+			return Subnet{}, false, fmt.Errorf("ec2 DescribeSubnets %s in %s %s: %w", subnetID, account, region, err)
+		}
+		if len(out.Subnets) == 0 {
+			return Subnet{}, false, nil
+		}
+		sn.VpcID = awssdk.ToString(out.Subnets[0].VpcId)
+		tables, err = routeTables(ctx, cl,
+			ec2types.Filter{Name: awssdk.String("vpc-id"), Values: []string{sn.VpcID}},
+			ec2types.Filter{Name: awssdk.String("association.main"), Values: []string{"true"}})
+		if err != nil {
+			return Subnet{}, false, fmt.Errorf("ec2 DescribeRouteTables of vpc %s in %s %s: %w", sn.VpcID, account, region, err)
+		}
+		if len(tables) == 0 {
+			return Subnet{}, false, nil
+		}
+		sn.Main = true
+	}
+	t := tables[0]
+	sn.RouteTableID = awssdk.ToString(t.RouteTableId)
+	if sn.VpcID == "" {
+		sn.VpcID = awssdk.ToString(t.VpcId)
+	}
+	for _, r := range t.Routes {
+		world := awssdk.ToString(r.DestinationCidrBlock) == "0.0.0.0/0" || awssdk.ToString(r.DestinationIpv6CidrBlock) == "::/0"
+		gw := awssdk.ToString(r.GatewayId)
+		if world && strings.HasPrefix(gw, "igw-") && r.State != ec2types.RouteStateBlackhole {
+			sn.Public, sn.GatewayID = true, gw
+			break
+		}
+	}
+	return sn, true, nil
+}
+
+// routeTables lists the route tables matching filters, every page.
+func routeTables(ctx context.Context, cl *ec2.Client, filters ...ec2types.Filter) ([]ec2types.RouteTable, error) {
+	var out []ec2types.RouteTable
+	p := ec2.NewDescribeRouteTablesPaginator(cl, &ec2.DescribeRouteTablesInput{Filters: filters})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.RouteTables...)
+	}
+	return out, nil
+}
