@@ -120,6 +120,7 @@ func TestLoadRules(t *testing.T) {
 		want := []Rule{
 			{Type: "APPLICATION_NOT_PRESENT_IN_KIO", Title: "Unknown application ID", Severity: 1, Priority: 2},
 			{Type: "ARTIFACT_BUILT_FROM_DIRTY_REPOSITORY", Title: "Dirty artifact build", Severity: 3, Priority: 1},
+			{Type: "EC2_RUN_IN_PUBLIC_SUBNET", Title: "Public EC2 instance", Severity: 0, Priority: 4},
 			{Type: "EC2_WITH_A_SNAPSHOT_IMAGE", Title: "Snapshot deployment artifact", Severity: 2, Priority: 1},
 			{Type: "EC2_WITH_KEYPAIR", Title: "EC2 SSH Keypair used", Severity: 0, Priority: 4},
 			{Type: "ILLEGAL_SCM_REPOSITORY", Title: "Illegal SCM repository in use", Severity: 2, Priority: 2},
