@@ -30,7 +30,14 @@ func authFlags() []cli.Flag {
 		&cli.StringFlag{Name: "team-service-url", EnvVars: []string{"FULLSTOP_TEAM_SERVICE_URL"}, Usage: "team service that says which accounts and teams a caller has (resolving, whitelisting rules)"},
 		&cli.StringFlag{Name: "team-service-roles", Value: strings.Join(auth.DefaultTeamServiceRoles, ","), EnvVars: []string{"FULLSTOP_TEAM_SERVICE_AWS_MEMBERSHIP_ROLES"}, Usage: "account roles that may resolve violations of the account"},
 		&cli.StringFlag{Name: "whitelist-allowed-teams", Value: "stups", EnvVars: []string{"FULLSTOP_WHITELIST_ALLOWED_TEAMS"}, Usage: "comma list of teams that may manage whitelisting rules"},
-		&cli.StringFlag{Name: "service-token", EnvVars: []string{"FULLSTOP_SERVICE_TOKEN"}, Usage: "bearer token fullstop sends to the team service"},
+	}
+}
+
+// serviceTokenFlags are the outgoing service token's flags, on every
+// command that calls the team service, Kio or Pier One.
+func serviceTokenFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "service-token", EnvVars: []string{"FULLSTOP_SERVICE_TOKEN"}, Usage: "bearer token fullstop sends to the team service, Kio and Pier One"},
 		&cli.StringFlag{Name: "service-token-file", EnvVars: []string{"FULLSTOP_SERVICE_TOKEN_FILE"}, Usage: "file holding that token, read again when it changes"},
 		&cli.StringFlag{Name: "access-token-url", EnvVars: []string{"ACCESS_TOKEN_URI"}, Usage: "OAuth2 token endpoint for the service token, with --credentials-dir (the reference's scheme)"},
 		&cli.StringFlag{Name: "credentials-dir", EnvVars: []string{"CREDENTIALS_DIR"}, Usage: "folder with client.json and user.json for --access-token-url"},

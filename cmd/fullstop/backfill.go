@@ -19,7 +19,7 @@ func backfillCommand(a *app) *cli.Command {
 		Usage: "process every log object whose key date is in [--from, --to)",
 		Description: "Dates are YYYY-MM-DD (UTC midnight) or RFC 3339. Objects already in the ledger are\n" +
 			"skipped unless --reprocess. " + exitCodesHelp,
-		Flags: append(append(databaseFlags(), sourceFlags()...),
+		Flags: append(append(append(databaseFlags(), sourceFlags()...), serviceTokenFlags()...),
 			&cli.StringFlag{Name: "from", EnvVars: []string{"FULLSTOP_FROM"}, Usage: "first key date, inclusive"},
 			&cli.StringFlag{Name: "to", EnvVars: []string{"FULLSTOP_TO"}, Usage: "last key date, exclusive"},
 			&cli.BoolFlag{Name: "reprocess", EnvVars: []string{"FULLSTOP_REPROCESS"}, Usage: "process objects again although the ledger holds them"},

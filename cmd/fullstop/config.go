@@ -131,6 +131,9 @@ func sourceFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "lookup-timeout", Value: duckdb.DefaultLookupTimeout, EnvVars: []string{"FULLSTOP_LOOKUP_TIMEOUT"}, Usage: "bound on one lookup; an object whose lookup fails is left for the next batch"},
 		&cli.IntFlag{Name: "lookup-concurrency", Value: duckdb.DefaultLookupConcurrency, EnvVars: []string{"FULLSTOP_LOOKUP_CONCURRENCY"}, Usage: "lookups in flight at once for one batch of events"},
 		&cli.StringFlag{Name: "taupage-owners", EnvVars: []string{"FULLSTOP_TAUPAGE_OWNERS"}, Usage: "comma list of the AWS accounts that own the Taupage AMIs"},
+		&cli.StringFlag{Name: "kio-url", EnvVars: []string{"FULLSTOP_KIO_URL"}, Usage: "Kio, the application registry, that APPLICATION_NOT_PRESENT_IN_KIO and the SCM rules ask (with --aws-lookups)"},
+		&cli.StringFlag{Name: "pierone-urls", EnvVars: []string{"FULLSTOP_PIERONE_URLS"}, Usage: "comma list of Pier One registries, chosen by the host a Taupage source names, that the image rules ask (with --aws-lookups)"},
+		&cli.StringFlag{Name: "scm-hosts", EnvVars: []string{"FULLSTOP_SCM_HOSTS"}, Usage: "allowed SCM hosts, each with the pattern its repository owners must match: host=regex pairs separated by commas, e.g. github.com=^zalando-stups|zalando-incubator$"},
 		&cli.StringFlag{Name: "taupage-name-prefix", Value: duckdb.DefaultTaupageNamePrefix, EnvVars: []string{"FULLSTOP_TAUPAGE_NAME_PREFIX"}, Usage: "the start of every Taupage AMI's name (case-sensitive)"},
 		&cli.DurationFlag{Name: "lease", Value: etl.DefaultLease, EnvVars: []string{"FULLSTOP_LEASE"}, Usage: "how long a claim on an object lasts unless renewed; processes on one database split a batch by claims, and a dead process's claims expire after this"},
 		&cli.IntFlag{Name: "max-source-failures", Value: etl.DefaultSourceFailureLimit, EnvVars: []string{"FULLSTOP_MAX_SOURCE_FAILURES"}, Usage: "objects in a row the source may fail to give before the batch stops early (exit 1)"},
@@ -146,6 +149,7 @@ type batchSetup struct {
 	// the lookups (nil: not counted); credentialsTimeout bounds finding
 	// the process's AWS credentials.
 	awsLookups         *lookupaws.Config
+	registries         *registrySetup // Kio and Pier One, nil for none
 	lookupMetrics      *lookup.Metrics
 	credentialsTimeout time.Duration
 	databaseURL        string
@@ -227,6 +231,9 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 	}
 	if c.Bool("aws-lookups") {
 		bs.awsLookups = &lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")}
+	}
+	if bs.registries, err = readRegistries(c); err != nil {
+		return nil, err
 	}
 	if bs.source == "" {
 		return nil, usagef("missing setting FULLSTOP_SOURCE (--source): s3://bucket[/prefix] or a local folder")
@@ -342,10 +349,8 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 	var err error
 	ec := bs.engine
 	ec.Schema, ec.Log = event.Schema, log
-	if bs.awsLookups != nil {
-		if ec.Resolver, err = openAWSLookups(ctx, *bs.awsLookups, bs.lookupMetrics, bs.credentialsTimeout); err != nil {
-			return nil, err
-		}
+	if ec.Resolver, err = openLookups(ctx, bs); err != nil {
+		return nil, err
 	}
 	if env.engine, err = duckdb.New(ctx, ec); err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)

@@ -6,18 +6,82 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/oauth2"
 
 	"github.com/fullstop-audit/fullstop/lookup"
 	lookupaws "github.com/fullstop-audit/fullstop/lookup/aws"
+	"github.com/fullstop-audit/fullstop/lookup/kio"
+	"github.com/fullstop-audit/fullstop/lookup/pierone"
+	"github.com/fullstop-audit/fullstop/lookup/scm"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 )
 
-// openAWSLookups loads the process's AWS configuration (the SDK's usual
+// registrySetup is the Kio and Pier One settings.
+type registrySetup struct {
+	kioURL      string
+	pieroneURLs []string
+	hosts       scm.Hosts
+	token       oauth2.TokenSource
+}
+
+// readRegistries reads --kio-url, --pierone-urls, --scm-hosts and the
+// service token; nil when neither registry is set.
+func readRegistries(c *cli.Context) (*registrySetup, error) {
+	rs := &registrySetup{kioURL: c.String("kio-url"), pieroneURLs: splitList(c.String("pierone-urls"))}
+	hosts, err := scm.ParseHosts(c.String("scm-hosts"))
+	if err != nil {
+		return nil, usagef("--scm-hosts (FULLSTOP_SCM_HOSTS): %v", err)
+	}
+	rs.hosts = hosts
+	if rs.kioURL == "" && len(rs.pieroneURLs) == 0 {
+		return nil, nil
+	}
+	if rs.token, err = serviceToken(c); err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// openLookups returns the resolver of the lookups a batch is configured
+// for, nil for none.
+func openLookups(ctx context.Context, bs *batchSetup) (duckdb.Resolver, error) {
+	var kinds []lookup.Kind
+	if bs.awsLookups != nil {
+		clients, err := openAWSClients(ctx, *bs.awsLookups, bs.credentialsTimeout)
+		if err != nil {
+			return nil, err
+		}
+		kinds = append(kinds, lookup.EC2Kinds(clients, lookup.DefaultEC2TTL)...)
+	}
+	if rs := bs.registries; rs != nil {
+		if rs.kioURL != "" {
+			k, err := kio.New(kio.Config{BaseURL: rs.kioURL, Token: rs.token})
+			if err != nil {
+				return nil, usagef("--kio-url (FULLSTOP_KIO_URL): %v", err)
+			}
+			kinds = append(kinds, lookup.KioKinds(k, rs.hosts, lookup.DefaultKioTTL)...)
+		}
+		if len(rs.pieroneURLs) > 0 {
+			p, err := pierone.New(pierone.Config{URLs: rs.pieroneURLs, Token: rs.token})
+			if err != nil {
+				return nil, usagef("--pierone-urls (FULLSTOP_PIERONE_URLS): %v", err)
+			}
+			kinds = append(kinds, lookup.PierOneKinds(p, rs.hosts, lookup.DefaultPierOneTTL)...)
+		}
+	}
+	if len(kinds) == 0 {
+		return nil, nil
+	}
+	return lookup.New(bs.lookupMetrics, kinds...), nil
+}
+
+// openAWSClients loads the process's AWS configuration (the SDK's usual
 // environment, shared files and instance role; AWS_ENDPOINT_URL_EC2 and
-// AWS_ENDPOINT_URL_STS point it elsewhere) and returns the EC2 lookups of
-// the member accounts. Credentials that cannot be found within timeout
-// are a configuration error.
-func openAWSLookups(ctx context.Context, cfg lookupaws.Config, m *lookup.Metrics, timeout time.Duration) (duckdb.Resolver, error) {
+// AWS_ENDPOINT_URL_STS point it elsewhere) and returns the member
+// accounts' clients. Credentials that cannot be found within timeout are a
+// configuration error.
+func openAWSClients(ctx context.Context, cfg lookupaws.Config, timeout time.Duration) (*lookupaws.Clients, error) {
 	base, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, usagef("--aws-lookups: load the AWS configuration: %v", err)
@@ -32,5 +96,5 @@ func openAWSLookups(ctx context.Context, cfg lookupaws.Config, m *lookup.Metrics
 	if err != nil {
 		return nil, fmt.Errorf("--aws-lookups: %w", err)
 	}
-	return lookup.New(m, lookup.EC2Kinds(clients, lookup.DefaultEC2TTL)...), nil
+	return clients, nil
 }

@@ -6,9 +6,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/fullstop-audit/fullstop/lookup/awstest"
@@ -22,11 +25,11 @@ const (
 	goneAMI       = "ami-0fedcba9876543210"
 )
 
-// launchLog writes one CloudTrail object of three RunInstances into a
-// folder source: an instance of a Taupage AMI with user data naming no
-// source, one of a Taupage AMI without user data, and one of an AMI that
-// is gone.
-func launchLog(t *testing.T) string {
+// launchLog writes one CloudTrail object of a RunInstances per instance
+// (id, AMI) into a folder source; by default an instance of a Taupage AMI
+// with user data naming no source, one of a Taupage AMI without user data,
+// and one of an AMI that is gone.
+func launchLog(t *testing.T, instances ...[2]string) string {
 	t.Helper()
 	root := t.TempDir()
 	dir := filepath.Join(root, "AWSLogs", lookupAccount, "CloudTrail", "eu-west-1", "2024", "03", "01")
@@ -34,13 +37,14 @@ func launchLog(t *testing.T) string {
 		t.Fatal(err)
 	}
 	var recs []string
-	for i, in := range []struct{ id, ami string }{
-		{"i-0aaaaaaaaaaaaaaa1", taupageAMI}, {"i-0aaaaaaaaaaaaaaa2", taupageAMI}, {"i-0aaaaaaaaaaaaaaa3", goneAMI},
-	} {
+	if len(instances) == 0 {
+		instances = [][2]string{{"i-0aaaaaaaaaaaaaaa1", taupageAMI}, {"i-0aaaaaaaaaaaaaaa2", taupageAMI}, {"i-0aaaaaaaaaaaaaaa3", goneAMI}}
+	}
+	for i, in := range instances {
 		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.08","eventID":"launch-%d","eventTime":"2024-03-01T10:0%d:00Z",
 "eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1",
 "userIdentity":{"type":"IAMUser","accountId":%q,"arn":"arn:aws:iam::%s:user/deployer"},
-"responseElements":{"instancesSet":{"items":[{"instanceId":%q,"imageId":%q}]}}}`, i, i, lookupAccount, lookupAccount, in.id, in.ami))
+"responseElements":{"instancesSet":{"items":[{"instanceId":%q,"imageId":%q}]}}}`, i, i, lookupAccount, lookupAccount, in[0], in[1]))
 	}
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -101,5 +105,80 @@ func TestBackfill_AWSLookups(t *testing.T) {
 		WHERE x.violation_type_entity_id = 'MISSING_SOURCE_IN_USER_DATA'`)
 	if app != "kio 1.2" {
 		t.Errorf("application and version of MISSING_SOURCE_IN_USER_DATA: %q, want \"kio 1.2\" from the user data", app)
+	}
+}
+
+// backfill with Kio and Pier One: the user data of a Taupage instance
+// names an application Kio does not know and an image Pier One does not
+// have; another's image was built from a dirty working copy of a
+// repository other than its application's. The service token goes along.
+func TestBackfill_RegistryLookups(t *testing.T) {
+	t.Parallel()
+	var unauthorized atomic.Int64
+	authorized := func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			unauthorized.Add(1)
+			http.Error(w, "no", http.StatusUnauthorized)
+			return false
+		}
+		return true
+	}
+	kioSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !authorized(w, r) {
+			return
+		}
+		if r.URL.Path == "/apps/shop" {
+			w.Write([]byte(`{"id":"shop","scm_url":"https://github.com/acme/shop"}`))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(kioSrv.Close)
+	pierSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !authorized(w, r) {
+			return
+		}
+		switch r.URL.Path {
+		case "/teams/acme/artifacts/shop/tags":
+			w.Write([]byte(`[{"name":"2.0"}]`))
+		case "/teams/acme/artifacts/shop/tags/2.0/scm-source":
+			w.Write([]byte(`{"url":"https://github.com/acme/shop-fork","revision":"ab12","author":"x","status":"M pom.xml"}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(pierSrv.Close)
+	registry := strings.TrimPrefix(pierSrv.URL, "http://")
+
+	srv := awstest.New(t)
+	srv.AddImage(lookupAccount, "eu-west-1", awstest.Image{ID: taupageAMI, Name: "Taupage-AMI-20240201", OwnerID: taupageOwner})
+	srv.AddInstance(lookupAccount, "eu-west-1", awstest.Instance{ID: "i-0bbbbbbbbbbbbbbb1", ImageID: taupageAMI,
+		UserData: []byte("application_id: ghost\napplication_version: '1'\nruntime: Docker\nsource: " + registry + "/acme/ghost:1\n")})
+	srv.AddInstance(lookupAccount, "eu-west-1", awstest.Instance{ID: "i-0bbbbbbbbbbbbbbb2", ImageID: taupageAMI,
+		UserData: []byte("application_id: shop\napplication_version: '2.0'\nruntime: Docker\nsource: " + registry + "/acme/shop:2.0\n")})
+
+	db := pgtest.New(t)
+	env := []string{"DATABASE_URL=" + db, "AWS_ACCESS_KEY_ID=" + awstest.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + awstest.SecretAccessKey,
+		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_EC2=" + srv.URL(), "AWS_ENDPOINT_URL_STS=" + srv.URL(),
+		"FULLSTOP_KIO_URL=" + kioSrv.URL, "FULLSTOP_PIERONE_URLS=" + pierSrv.URL, "FULLSTOP_SCM_HOSTS=github.com=acme", "FULLSTOP_SERVICE_TOKEN=s3cret"}
+	root := launchLog(t, [2]string{"i-0bbbbbbbbbbbbbbb1", taupageAMI}, [2]string{"i-0bbbbbbbbbbbbbbb2", taupageAMI})
+	code, out, errOut := fullstop(t, env, "--log-level", "error", "backfill", "--source", root, "--from", "2024-03-01", "--to", "2024-03-02",
+		"--aws-lookups", "--taupage-owners", taupageOwner)
+	if code != 0 {
+		t.Fatalf("backfill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	got := query[string](t, db, `SELECT string_agg(violation_type_entity_id || ' ' || instance_id, ', ' ORDER BY violation_type_entity_id, instance_id)
+		FROM fullstop_data.violation WHERE violation_type_entity_id NOT IN ('WRONG_REGION')`)
+	want := "APPLICATION_NOT_PRESENT_IN_KIO i-0bbbbbbbbbbbbbbb1, ARTIFACT_BUILT_FROM_DIRTY_REPOSITORY i-0bbbbbbbbbbbbbbb2, " +
+		"IMAGE_IN_PIERONE_NOT_FOUND i-0bbbbbbbbbbbbbbb1, SCM_URL_NOT_MATCH_WITH_KIO i-0bbbbbbbbbbbbbbb2"
+	if got != want {
+		t.Fatalf("violations: %s\nwant %s", got, want)
+	}
+	if n := unauthorized.Load(); n != 0 {
+		t.Errorf("%d requests to Kio or Pier One without the service token", n)
+	}
+	meta := query[string](t, db, `SELECT meta_info FROM fullstop_data.violation WHERE violation_type_entity_id = 'SCM_URL_NOT_MATCH_WITH_KIO'`)
+	if !strings.Contains(meta, `"normalized_kio_scm_url":"https://github.com/acme/shop"`) || !strings.Contains(meta, `"normalized_scm_source_url":"https://github.com/acme/shop-fork"`) {
+		t.Errorf("SCM_URL_NOT_MATCH_WITH_KIO meta %s", meta)
 	}
 }

@@ -30,7 +30,7 @@ func runCommand(a *app) *cli.Command {
 		Description: "Lists the day folders inside the look-back window and processes every log object the ledger\n" +
 			"does not hold yet (or holds with another ETag or size), claiming each first, so that several\n" +
 			"processes on one database split the work. " + exitCodesHelp,
-		Flags: append(append(databaseFlags(), sourceFlags()...), lookbackFlag()),
+		Flags: append(append(append(databaseFlags(), sourceFlags()...), serviceTokenFlags()...), lookbackFlag()),
 		Action: func(c *cli.Context) error {
 			bs, err := readBatchSetup(c, etl.Config{})
 			if err != nil {

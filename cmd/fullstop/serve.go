@@ -30,7 +30,7 @@ func serveCommand(a *app) *cli.Command {
 			"needs no --source. --auth is required: tokeninfo, jwt or none (loopback only).\n" +
 			"SIGTERM or Ctrl-C: stop accepting connections, let requests in flight finish (at most\n" +
 			"--shutdown-timeout), let the current object group commit, exit 0.",
-		Flags: append(append(append(databaseFlags(), sourceFlags()...), lookbackFlag(),
+		Flags: append(append(append(append(databaseFlags(), sourceFlags()...), serviceTokenFlags()...), lookbackFlag(),
 			&cli.StringFlag{Name: "schedule", Value: "*/5 * * * *", EnvVars: []string{"FULLSTOP_SCHEDULE"}, Usage: "cron schedule of batches"},
 			&cli.BoolFlag{Name: "no-processing", EnvVars: []string{"FULLSTOP_NO_PROCESSING"}, Usage: "serve the API only, run no batches (the reference's autoStart=false)"},
 			&cli.StringFlag{Name: "listen", Value: ":8080", EnvVars: []string{"FULLSTOP_LISTEN"}, Usage: "address the REST API listens on"},
