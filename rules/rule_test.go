@@ -129,6 +129,7 @@ func TestLoadRules(t *testing.T) {
 			{Type: "MISSING_APPLICATION_ID_IN_USER_DATA", Title: "Missing application id", Severity: 1, Priority: 2},
 			{Type: "MISSING_SOURCE_IN_USER_DATA", Title: "Incomplete EC2 user data", Severity: 0, Priority: 4},
 			{Type: "MISSING_USER_DATA", Title: "EC2 without user data", Severity: 0, Priority: 3},
+			{Type: "MODIFIED_ROLE_OR_SERVICE", Title: "Possible privilege escalation", Severity: 1, Priority: 2},
 			{Type: "SCM_SOURCE_JSON_MISSING", Title: "Missing scm-source.json", Severity: 1, Priority: 2},
 			{Type: "SCM_URL_IS_MISSING_IN_KIO", Title: "SCM URL missing in KIO", Severity: 0, Priority: 2},
 			{Type: "SCM_URL_IS_MISSING_IN_SCM_SOURCE_JSON", Title: "Incomplete scm-source.json", Severity: 1, Priority: 2},

@@ -17,6 +17,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
@@ -57,6 +58,7 @@ type Clients struct {
 	mu    sync.Mutex
 	creds map[string]awssdk.CredentialsProvider // by account
 	ec2   map[clientKey]*cachedEC2
+	iam   map[string]*iam.Client // by account
 	now   func() time.Time
 }
 
@@ -93,6 +95,7 @@ func New(cfg Config) (*Clients, error) {
 		sts:   sts.NewFromConfig(stsCfg),
 		creds: map[string]awssdk.CredentialsProvider{},
 		ec2:   map[clientKey]*cachedEC2{},
+		iam:   map[string]*iam.Client{},
 		now:   time.Now,
 	}, nil
 }
@@ -107,6 +110,11 @@ func (c *Clients) RoleARN(account string) string {
 func (c *Clients) credentials(account string) awssdk.CredentialsProvider {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.credentialsLocked(account)
+}
+
+// credentialsLocked is credentials for a caller holding c.mu.
+func (c *Clients) credentialsLocked(account string) awssdk.CredentialsProvider {
 	if p := c.creds[account]; p != nil {
 		return p
 	}
