@@ -20,6 +20,7 @@ import (
 	"github.com/fullstop-audit/fullstop/etl/s3"
 	"github.com/fullstop-audit/fullstop/lookup"
 	lookupaws "github.com/fullstop-audit/fullstop/lookup/aws"
+	"github.com/fullstop-audit/fullstop/lookup/iamrole"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/store"
 )
@@ -134,6 +135,9 @@ func sourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "kio-url", EnvVars: []string{"FULLSTOP_KIO_URL"}, Usage: "Kio, the application registry, that APPLICATION_NOT_PRESENT_IN_KIO and the SCM rules ask (with --aws-lookups)"},
 		&cli.StringFlag{Name: "pierone-urls", EnvVars: []string{"FULLSTOP_PIERONE_URLS"}, Usage: "comma list of Pier One registries, chosen by the host a Taupage source names, that the image rules ask (with --aws-lookups)"},
 		&cli.StringFlag{Name: "scm-hosts", EnvVars: []string{"FULLSTOP_SCM_HOSTS"}, Usage: "allowed SCM hosts, each with the pattern its repository owners must match: host=regex pairs separated by commas, e.g. github.com=^zalando-stups|zalando-incubator$"},
+		&cli.StringFlag{Name: "role-templates-bucket", EnvVars: []string{"FULLSTOP_UNAPPROVED_SERVICES_AND_ROLE_BUCKET_NAME"}, Usage: "(with --aws-lookups) S3 bucket of fullstop's own account holding the templates of the protected IAM roles, <prefix>/<role>.json; MODIFIED_ROLE_OR_SERVICE runs only with it"},
+		&cli.StringFlag{Name: "role-templates-prefix", EnvVars: []string{"FULLSTOP_UNAPPROVED_SERVICES_AND_ROLE_PREFIX"}, Usage: "folder of the role templates in that bucket"},
+		&cli.StringFlag{Name: "admin-roles", Value: strings.Join(iamrole.DefaultAdminRoles, ","), EnvVars: []string{"FULLSTOP_ADMIN_ROLES"}, Usage: "comma list of the roles (session issuers' user names) that may change protected roles"},
 		&cli.StringFlag{Name: "taupage-name-prefix", Value: duckdb.DefaultTaupageNamePrefix, EnvVars: []string{"FULLSTOP_TAUPAGE_NAME_PREFIX"}, Usage: "the start of every Taupage AMI's name (case-sensitive)"},
 		&cli.DurationFlag{Name: "lease", Value: etl.DefaultLease, EnvVars: []string{"FULLSTOP_LEASE"}, Usage: "how long a claim on an object lasts unless renewed; processes on one database split a batch by claims, and a dead process's claims expire after this"},
 		&cli.IntFlag{Name: "max-source-failures", Value: etl.DefaultSourceFailureLimit, EnvVars: []string{"FULLSTOP_MAX_SOURCE_FAILURES"}, Usage: "objects in a row the source may fail to give before the batch stops early (exit 1)"},
@@ -150,6 +154,7 @@ type batchSetup struct {
 	// the process's AWS credentials.
 	awsLookups         *lookupaws.Config
 	registries         *registrySetup // Kio and Pier One, nil for none
+	roleTemplates      *roleTemplates // the protected roles' templates, nil for none
 	lookupMetrics      *lookup.Metrics
 	credentialsTimeout time.Duration
 	databaseURL        string
@@ -231,6 +236,11 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 	}
 	if c.Bool("aws-lookups") {
 		bs.awsLookups = &lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")}
+		bs.roleTemplates = &roleTemplates{bucket: c.String("role-templates-bucket"), prefix: strings.Trim(c.String("role-templates-prefix"), "/"),
+			adminRoles: splitList(c.String("admin-roles")), region: c.String("s3-region"), endpoint: c.String("s3-endpoint")}
+		if bs.roleTemplates.bucket == "" {
+			bs.roleTemplates = nil
+		}
 	}
 	if bs.registries, err = readRegistries(c); err != nil {
 		return nil, err

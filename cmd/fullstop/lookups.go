@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/oauth2"
 
@@ -16,6 +17,34 @@ import (
 	"github.com/fullstop-audit/fullstop/lookup/scm"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 )
+
+// roleTemplates is where the protected roles' templates are: a bucket of
+// fullstop's own account, read with the process's credentials (the
+// --s3-region and --s3-endpoint settings apply).
+type roleTemplates struct {
+	bucket, prefix   string
+	adminRoles       []string
+	region, endpoint string
+}
+
+func (rt *roleTemplates) open(ctx context.Context) (*lookupaws.Templates, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, usagef("--role-templates-bucket: load the AWS configuration: %v", err)
+	}
+	if rt.region != "" {
+		cfg.Region = rt.region
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if rt.endpoint != "" {
+			o.BaseEndpoint, o.UsePathStyle = &rt.endpoint, true
+		}
+	})
+	return &lookupaws.Templates{Client: client, Bucket: rt.bucket, Prefix: rt.prefix}, nil
+}
 
 // registrySetup is the Kio and Pier One settings.
 type registrySetup struct {
@@ -53,6 +82,13 @@ func openLookups(ctx context.Context, bs *batchSetup) (duckdb.Resolver, error) {
 			return nil, err
 		}
 		kinds = append(kinds, lookup.EC2Kinds(clients, lookup.DefaultEC2TTL)...)
+		if rt := bs.roleTemplates; rt != nil {
+			tmpl, err := rt.open(ctx)
+			if err != nil {
+				return nil, err
+			}
+			kinds = append(kinds, lookup.RoleKinds(clients, tmpl, rt.adminRoles, lookup.DefaultRoleTTL)...)
+		}
 	}
 	if rs := bs.registries; rs != nil {
 		if rs.kioURL != "" {

@@ -13,7 +13,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/fullstop-audit/fullstop/etl/s3/s3test"
 	"github.com/fullstop-audit/fullstop/lookup/awstest"
 	"github.com/fullstop-audit/fullstop/store/pgtest"
 )
@@ -180,5 +186,67 @@ func TestBackfill_RegistryLookups(t *testing.T) {
 	meta := query[string](t, db, `SELECT meta_info FROM fullstop_data.violation WHERE violation_type_entity_id = 'SCM_URL_NOT_MATCH_WITH_KIO'`)
 	if !strings.Contains(meta, `"normalized_kio_scm_url":"https://github.com/acme/shop"`) || !strings.Contains(meta, `"normalized_scm_source_url":"https://github.com/acme/shop-fork"`) {
 		t.Errorf("SCM_URL_NOT_MATCH_WITH_KIO meta %s", meta)
+	}
+}
+
+// backfill with --role-templates-bucket: a PowerUser attaching a policy to
+// a protected role is MODIFIED_ROLE_OR_SERVICE; an admin role doing the
+// same is not. The templates are in a real MinIO, IAM answers from
+// lookup/awstest.
+func TestBackfill_ProtectedRoles(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	minio := s3test.Start(t)
+	client := awss3.New(awss3.Options{Region: minio.Region, BaseEndpoint: aws.String(minio.Endpoint), UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(minio.AccessKey, minio.SecretKey, "")})
+	bucket := fmt.Sprintf("roles-%d", time.Now().UnixNano())
+	if _, err := client.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	if _, err := client.PutObject(ctx, &awss3.PutObjectInput{Bucket: &bucket, Key: aws.String("templates/app-role.json"), Body: strings.NewReader(tmpl)}); err != nil {
+		t.Fatal(err)
+	}
+	srv := awstest.New(t)
+	srv.AddRole(lookupAccount, awstest.Role{Name: "app-role", AttachedPolicies: []awstest.AttachedPolicy{{Name: "AdministratorAccess"}},
+		InlinePolicies: map[string]string{"app-role": tmpl}})
+
+	root := t.TempDir()
+	dir := filepath.Join(root, "AWSLogs", lookupAccount, "CloudTrail", "us-east-1", "2024", "03", "01")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var recs []string
+	for i, issuer := range []string{"team-PowerUser", "Shibboleth-Administrator"} {
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.08","eventID":"attach-%d","eventTime":"2024-03-01T10:0%d:00Z",
+"eventSource":"iam.amazonaws.com","eventName":"AttachRolePolicy","awsRegion":"us-east-1","recipientAccountId":%q,
+"userIdentity":{"type":"AssumedRole","accountId":%q,"arn":"arn:aws:sts::%s:assumed-role/%s/someone",
+ "sessionContext":{"sessionIssuer":{"type":"Role","accountId":%q,"userName":%q}}},
+"requestParameters":{"roleName":"app-role","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}}`,
+			i, i, lookupAccount, lookupAccount, lookupAccount, issuer, lookupAccount, issuer))
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	fmt.Fprintf(zw, `{"Records":[%s]}`, strings.Join(recs, ","))
+	zw.Close()
+	if err := os.WriteFile(filepath.Join(dir, lookupAccount+"_CloudTrail_us-east-1_20240301T1005Z_iam.json.gz"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	db := pgtest.New(t)
+	env := []string{"DATABASE_URL=" + db, "AWS_ACCESS_KEY_ID=" + minio.AccessKey, "AWS_SECRET_ACCESS_KEY=" + minio.SecretKey,
+		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_IAM=" + srv.URL(), "AWS_ENDPOINT_URL_STS=" + srv.URL(), "AWS_ENDPOINT_URL_EC2=" + srv.URL()}
+	code, out, errOut := fullstop(t, env, "--log-level", "error", "backfill", "--source", root, "--from", "2024-03-01", "--to", "2024-03-02",
+		"--aws-lookups", "--role-templates-bucket", bucket, "--role-templates-prefix", "templates/", "--s3-endpoint", minio.Endpoint)
+	if code != 0 {
+		t.Fatalf("backfill: exit %d\n%s\n%s", code, out, errOut)
+	}
+	got := query[string](t, db, `SELECT coalesce(string_agg(event_id || ' ' || violation_type_entity_id, ', ' ORDER BY event_id), '') FROM fullstop_data.violation`)
+	if got != "attach-0 MODIFIED_ROLE_OR_SERVICE" {
+		t.Fatalf("violations: %q, want the PowerUser's AttachRolePolicy only", got)
+	}
+	meta := query[string](t, db, `SELECT meta_info FROM fullstop_data.violation`)
+	if !strings.Contains(meta, `"attached_policy_names":["AdministratorAccess"]`) || !strings.Contains(meta, "You MUST not attach additional policies to this role!") {
+		t.Errorf("meta %s", meta)
 	}
 }
