@@ -29,7 +29,7 @@ func databaseFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "database-url", EnvVars: []string{"DATABASE_URL"}, Usage: "PostgreSQL URL: postgres://user:pass@host:port/db, or the reference's jdbc:postgresql://host:port/db"},
 		&cli.StringFlag{Name: "database-user", EnvVars: []string{"DATABASE_USER"}, Usage: "PostgreSQL user, if not in the URL"},
-		&cli.StringFlag{Name: "database-password", EnvVars: []string{"DATABASE_PASSWORD"}, Usage: "PostgreSQL password, if not in the URL"},
+		&cli.StringFlag{Name: "database-password", EnvVars: []string{"DATABASE_PASSWORD"}, Usage: "PostgreSQL password, if not in the URL; aws:kms:<base64 ciphertext> is decrypted with KMS at start-up"},
 		&cli.DurationFlag{Name: "database-connect-timeout", Value: store.DefaultConnectTimeout, EnvVars: []string{"DATABASE_CONNECT_TIMEOUT"}, Usage: "bound on opening a database connection; connect_timeout in the URL wins"},
 		&cli.DurationFlag{Name: "database-statement-timeout", Value: store.DefaultStatementTimeout, EnvVars: []string{"DATABASE_STATEMENT_TIMEOUT"}, Usage: "bound on one database statement (client and server side); statement_timeout in the URL wins on the server"},
 		&cli.DurationFlag{Name: "database-transaction-timeout", Value: store.DefaultTransactionTimeout, EnvVars: []string{"DATABASE_TRANSACTION_TIMEOUT"}, Usage: "bound on one group commit, BEGIN to COMMIT"},
@@ -189,7 +189,11 @@ func readDatabaseURL(c *cli.Context) (string, error) {
 	if raw == "" {
 		return "", usagef("missing setting DATABASE_URL (--database-url): the PostgreSQL database to use")
 	}
-	u, err := store.NormalizeURL(raw, c.String("database-user"), c.String("database-password"))
+	password, err := databasePassword(c.Context, c.String("database-password"))
+	if err != nil {
+		return "", err
+	}
+	u, err := store.NormalizeURL(raw, c.String("database-user"), password)
 	if err != nil {
 		return "", usagef("DATABASE_URL (--database-url): %v", err)
 	}

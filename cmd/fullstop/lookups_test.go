@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -248,5 +249,36 @@ func TestBackfill_ProtectedRoles(t *testing.T) {
 	meta := query[string](t, db, `SELECT meta_info FROM fullstop_data.violation`)
 	if !strings.Contains(meta, `"attached_policy_names":["AdministratorAccess"]`) || !strings.Contains(meta, "You MUST not attach additional policies to this role!") {
 		t.Errorf("meta %s", meta)
+	}
+}
+
+// DATABASE_PASSWORD=aws:kms:<ciphertext> is decrypted with KMS at start;
+// a ciphertext KMS refuses stops the command with a configuration error.
+func TestDatabasePassword_KMS(t *testing.T) {
+	t.Parallel()
+	srv := awstest.New(t)
+	srv.AddKMSPlaintext([]byte("ciphertext-1"), []byte("s3cret"))
+	env := []string{"AWS_ACCESS_KEY_ID=" + awstest.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + awstest.SecretAccessKey,
+		"AWS_REGION=eu-central-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_KMS=" + srv.URL()}
+	enc := "aws:kms:" + base64.StdEncoding.EncodeToString([]byte("ciphertext-1"))
+
+	db := pgtest.New(t)
+	code, out, errOut := fullstop(t, append(env, "DATABASE_URL="+db, "DATABASE_PASSWORD="+enc), "migrate")
+	if code != 0 || srv.Calls("Decrypt") != 1 {
+		t.Fatalf("migrate with a KMS password: exit %d, %d Decrypt calls\n%s\n%s", code, srv.Calls("Decrypt"), out, errOut)
+	}
+	pw, err := databasePassword(t.Context(), "plain")
+	if err != nil || pw != "plain" {
+		t.Errorf("a plain password: %q, %v", pw, err)
+	}
+
+	bad := "aws:kms:" + base64.StdEncoding.EncodeToString([]byte("not-a-ciphertext"))
+	code, _, errOut = fullstop(t, append(env, "DATABASE_URL="+db, "DATABASE_PASSWORD="+bad), "migrate")
+	if code != exitUsage || !strings.Contains(errOut, "decrypt it with KMS") || !strings.Contains(errOut, "InvalidCiphertextException") {
+		t.Fatalf("migrate with a ciphertext KMS refuses: exit %d\n%s", code, errOut)
+	}
+	code, _, errOut = fullstop(t, append(env, "DATABASE_URL="+db, "DATABASE_PASSWORD=aws:kms:%%%"), "migrate")
+	if code != exitUsage || !strings.Contains(errOut, "not base64") {
+		t.Fatalf("migrate with a non-base64 ciphertext: exit %d\n%s", code, errOut)
 	}
 }
