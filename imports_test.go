@@ -38,6 +38,7 @@ var mayImport = map[string][]string{
 	"rules/duckdb":       {"rules", "sql"},
 	"rules/duckdb/audit": {"sql"},
 	"rules":              {},
+	"rules/fixture":      {"rules"},
 	"lookup":             {"lookup/aws", "lookup/iamrole", "lookup/kio", "lookup/pierone", "lookup/scm", "lookup/taupage"},
 	"lookup/...":         {},
 	"sql":                {},

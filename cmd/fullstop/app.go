@@ -155,6 +155,7 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		lakeCommand(a),
 		queryCommand(a),
 		sqlCommand(a),
+		rulesCommand(a),
 		configureCommand(os.Stdin, os.Stdout),
 		typesCommand(),
 		listViolationsCommand(),

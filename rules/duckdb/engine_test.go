@@ -25,6 +25,7 @@ import (
 
 	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/rules/fixture"
 	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
@@ -89,146 +90,67 @@ func newEngine(t testing.TB, cfg Config) *Engine {
 	return e
 }
 
-// caseConfig is a fixture case's config.json.
-type caseConfig struct {
-	AllowedRegions       []string `json:"allowed_regions"`
-	LambdaTrustedBuckets []string `json:"lambda_trusted_buckets"`
-	IncludeFailedCalls   bool     `json:"include_failed_calls"`
-	TaupageOwners        []string `json:"taupage_owners"`
-	TaupageNamePrefix    string   `json:"taupage_name_prefix"`
-}
-
-// golden is a violation as expected.json stores it.
-type golden struct {
-	Type       string          `json:"type"`
-	EventID    string          `json:"event_id"`
-	AccountID  string          `json:"account_id"`
-	Region     string          `json:"region"`
-	InstanceID string          `json:"instance_id"`
-	Username   string          `json:"username"`
-	MetaInfo   json.RawMessage `json:"meta_info"`
-	Rule       string          `json:"rule"`
-	EventTime  time.Time       `json:"event_time"`
-	ObjectKey  string          `json:"object_key"`
-	// The application and version of the violation, where the rule
-	// knows them.
-	Application string `json:"application,omitempty"`
-	Version     string `json:"version,omitempty"`
-}
-
-func toGolden(vs []rules.Violation) []golden {
-	out := make([]golden, 0, len(vs))
-	for _, v := range vs {
-		out = append(out, golden{
-			Type: v.Type, EventID: v.EventID, AccountID: v.AccountID, Region: v.Region,
-			InstanceID: v.InstanceID, Username: v.Username, MetaInfo: json.RawMessage(v.MetaInfo),
-			Rule: v.Rule, EventTime: v.EventTime, ObjectKey: v.ObjectKey,
-			Application: v.Application, Version: v.Version,
-		})
-	}
-	return out
-}
-
 // TestEngine_Fixtures runs every case testdata/rules/<TYPE>/<case>/: the
 // events of events.json, evaluated with config.json, must give exactly the
 // violations of expected.json (all types, in the engine's order). A case
 // named *-fires must report its TYPE, a case named *-quiet must not.
 func TestEngine_Fixtures(t *testing.T) {
 	t.Parallel()
-	inputs, err := filepath.Glob(filepath.Join(fixtureDir, "*", "*", "events.json"))
+	cases, err := fixture.Load(fixtureDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var dirs []string
-	for _, in := range inputs {
-		dirs = append(dirs, filepath.Dir(in))
-	}
-	if len(dirs) < 30 {
-		t.Fatalf("found %d fixture cases, want at least 30", len(dirs))
+	if len(cases) < 30 {
+		t.Fatalf("found %d fixture cases, want at least 30", len(cases))
 	}
 	typesSeen := map[string]map[bool]bool{}
-	for _, dir := range dirs {
-		typ := filepath.Base(filepath.Dir(dir))
-		name := filepath.Base(dir)
-		fires := strings.HasSuffix(name, "-fires") || strings.HasSuffix(name, "-fire")
-		if !fires && !strings.HasSuffix(name, "-quiet") {
-			t.Errorf("case %s/%s: name must end in -fires or -quiet", typ, name)
-			continue
+	for _, c := range cases {
+		if typesSeen[c.Type] == nil {
+			typesSeen[c.Type] = map[bool]bool{}
 		}
-		if typesSeen[typ] == nil {
-			typesSeen[typ] = map[bool]bool{}
-		}
-		typesSeen[typ][fires] = true
-		t.Run(typ+"/"+name, func(t *testing.T) {
+		typesSeen[c.Type][c.Fires] = true
+		t.Run(c.Type+"/"+c.Name, func(t *testing.T) {
 			t.Parallel()
-			var cc caseConfig
-			if raw, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
-				dec := json.NewDecoder(bytes.NewReader(raw))
-				dec.DisallowUnknownFields()
-				if err := dec.Decode(&cc); err != nil {
-					t.Fatalf("config.json: %v", err)
-				}
-			} else if !errors.Is(err, os.ErrNotExist) {
-				t.Fatal(err)
-			}
 			var res Resolver
-			if fr := loadFixtureResolver(t, dir); fr != nil {
+			if fr := fixture.NewResolver(c.Lookups); fr != nil {
 				res = fr
 			}
 			e := newEngine(t, Config{
-				AllowedRegions:       cc.AllowedRegions,
-				LambdaTrustedBuckets: cc.LambdaTrustedBuckets,
-				IncludeFailedCalls:   cc.IncludeFailedCalls,
-				TaupageOwners:        cc.TaupageOwners,
-				TaupageNamePrefix:    cc.TaupageNamePrefix,
+				AllowedRegions:       c.AllowedRegions,
+				LambdaTrustedBuckets: c.LambdaTrustedBuckets,
+				IncludeFailedCalls:   c.IncludeFailedCalls,
+				TaupageOwners:        c.TaupageOwners,
+				TaupageNamePrefix:    c.TaupageNamePrefix,
 				Resolver:             res,
 			})
-			batches := decodeFile(t, filepath.Join(dir, "events.json"), typ+"/"+name+"/events.json")
-			vs, err := e.Evaluate(context.Background(), batches)
+			vs, err := e.Evaluate(context.Background(), decodeFile(t, c.EventsFile(), c.ObjectKey()))
 			if err != nil {
 				t.Fatalf("Evaluate() error = %v", err)
 			}
-			n := 0
-			for _, v := range vs {
-				if v.Type == typ {
-					n++
-				}
-			}
-			if fires && n == 0 {
-				t.Errorf("case should fire %s, got none", typ)
-			}
-			if !fires && n > 0 {
-				t.Errorf("case should be quiet for %s, got %d", typ, n)
-			}
-			got, err := json.MarshalIndent(toGolden(vs), "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			path := filepath.Join(dir, "expected.json")
 			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
+				got, err := fixture.Marshal(vs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(c.ExpectedFile(), got, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
-			want, err := os.ReadFile(path)
+			problems, diff, err := c.Check(vs)
 			if err != nil {
 				t.Fatalf("%v (run go test -update to create it)", err)
 			}
-			var gotV, wantV any
-			if err := json.Unmarshal(got, &gotV); err != nil {
-				t.Fatal(err)
+			for _, p := range problems {
+				t.Error(p)
 			}
-			if err := json.Unmarshal(want, &wantV); err != nil {
-				t.Fatalf("expected.json: %v", err)
-			}
-			if !reflect.DeepEqual(gotV, wantV) {
-				t.Errorf("violations differ from expected.json\ngot:\n%s\nwant:\n%s", got, want)
+			if diff != "" {
+				t.Errorf("expected.json (-) against the violations (+):\n%s", diff)
 			}
 		})
 	}
-	for _, typ := range []string{typeRegion, typeKeyPair, typeLambda} {
-		if !typesSeen[typ][true] || !typesSeen[typ][false] {
+	// Every type with cases has both kinds.
+	for typ, seen := range typesSeen {
+		if !seen[true] || !seen[false] {
 			t.Errorf("type %s needs both -fires and -quiet cases", typ)
 		}
 	}

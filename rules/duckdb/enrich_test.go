@@ -14,6 +14,7 @@ import (
 
 	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/rules/fixture"
 )
 
 // runInstances is a CloudTrail document of n RunInstances events in
@@ -37,7 +38,7 @@ func decodeString(t testing.TB, doc, key string) []arrow.RecordBatch {
 // A batch of 1,000 launches of one AMI makes one DescribeImages call.
 func TestEnrich_oneLookupPerKey(t *testing.T) {
 	t.Parallel()
-	res := newFixtureResolver(map[string][]fixtureAnswer{
+	res := fixture.NewResolver(map[string][]fixture.Answer{
 		"ec2.image": {{Key: []string{"111", "eu-west-1", "ami-1"}, Answer: json.RawMessage(`{"image_id":"ami-1","name":"ubuntu","owner_id":"9"}`)}},
 	})
 	e := newEngine(t, Config{Resolver: res, TaupageOwners: []string{"9"}})
@@ -54,7 +55,7 @@ func TestEnrich_oneLookupPerKey(t *testing.T) {
 	if n != 1000 {
 		t.Errorf("WRONG_AMI violations = %d, want 1000", n)
 	}
-	if got := res.callsTo("ec2.image", "111", "eu-west-1", "ami-1"); got != 1 {
+	if got := res.Calls("ec2.image", "111", "eu-west-1", "ami-1"); got != 1 {
 		t.Errorf("DescribeImages lookups = %d, want 1", got)
 	}
 }
@@ -63,7 +64,7 @@ func TestEnrich_oneLookupPerKey(t *testing.T) {
 // events need its key; the others' violations are complete.
 func TestEnrich_failedLookupLeavesItsObjects(t *testing.T) {
 	t.Parallel()
-	res := newFixtureResolver(map[string][]fixtureAnswer{
+	res := fixture.NewResolver(map[string][]fixture.Answer{
 		"ec2.image": {
 			{Key: []string{"111", "eu-west-1", "ami-1"}, Answer: json.RawMessage(`{"image_id":"ami-1","name":"ubuntu","owner_id":"9"}`)},
 			{Key: []string{"222", "eu-west-1", "ami-2"}, Error: "RequestLimitExceeded: throttled"},
