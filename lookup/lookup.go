@@ -159,8 +159,8 @@ func EC2Kinds(c *aws.Clients, ttl time.Duration) []Kind {
 			img, found, err := c.Image(ctx, key[0], key[1], key[2])
 			return answer(img, found, err)
 		}},
-		{Name: KindEC2Subnet, Keys: 3, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {
-			sn, found, err := c.Subnet(ctx, key[0], key[1], key[2])
+		{Name: KindEC2Subnet, Keys: 4, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {
+			sn, found, err := c.Subnet(ctx, key[0], key[1], key[2], key[3])
 			return answer(sn, found, err)
 		}},
 		{Name: KindEC2UserData, Keys: 3, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {

@@ -225,25 +225,27 @@ func TestResolver_subnets(t *testing.T) {
 		{"subnet-0a5", "rtb-0f0", "igw-0main", true, true}, // no association: the main table
 	}
 	for _, tt := range tests {
-		raw, err := r.Lookup(context.Background(), lookup.KindEC2Subnet, []string{acct, region, tt.subnet})
-		if err != nil {
-			t.Fatalf("%s: %v", tt.subnet, err)
-		}
-		var got struct {
-			Table   string `json:"route_table_id"`
-			Main    bool   `json:"main_route_table"`
-			Public  bool   `json:"public"`
-			Gateway string `json:"gateway_id"`
-			VPC     string `json:"vpc_id"`
-		}
-		if err := json.Unmarshal(raw, &got); err != nil {
-			t.Fatal(err)
-		}
-		if got.Table != tt.table || got.Main != tt.main || got.Public != tt.public || got.Gateway != tt.gateway || got.VPC != "vpc-0a" {
-			t.Errorf("%s: %+v, want table %s main %v public %v gateway %q", tt.subnet, got, tt.table, tt.main, tt.public, tt.gateway)
+		for _, vpc := range []string{"", "vpc-0a"} { // the VPC unknown, then known
+			raw, err := r.Lookup(context.Background(), lookup.KindEC2Subnet, []string{acct, region, tt.subnet, vpc})
+			if err != nil {
+				t.Fatalf("%s: %v", tt.subnet, err)
+			}
+			var got struct {
+				Table   string `json:"route_table_id"`
+				Main    bool   `json:"main_route_table"`
+				Public  bool   `json:"public"`
+				Gateway string `json:"gateway_id"`
+				VPC     string `json:"vpc_id"`
+			}
+			if err := json.Unmarshal(raw, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Table != tt.table || got.Main != tt.main || got.Public != tt.public || got.Gateway != tt.gateway || got.VPC != "vpc-0a" {
+				t.Errorf("%s (vpc %q): %+v, want table %s main %v public %v gateway %q", tt.subnet, vpc, got, tt.table, tt.main, tt.public, tt.gateway)
+			}
 		}
 	}
-	if got := mustLookup(t, r, lookup.KindEC2Subnet, acct, region, "subnet-0dead"); got != nil {
+	if got := mustLookup(t, r, lookup.KindEC2Subnet, acct, region, "subnet-0dead", ""); got != nil {
 		t.Errorf("a subnet that is gone: %v, want not found", got)
 	}
 }

@@ -27,7 +27,9 @@ const EnrichDir = "enrich"
 // The query returns the column object_key first (the log object whose
 // events need the key), then the key columns, all VARCHAR; a row with a
 // NULL key column is ignored. Enricher files are run in file-name order,
-// so a file may read the tables of the files before it (named in Reads).
+// so a file may read the tables of the files before it; Reads must name
+// every one it reads, as the engine looks up the keys of enrichers that
+// read nothing of each other together.
 type Enricher struct {
 	Table  string   // the table it fills, from "-- table: images"
 	Lookup string   // the lookup kind that answers its keys, from "-- lookup: ec2.image"

@@ -25,7 +25,7 @@ const (
 	partLake = "lake"
 )
 
-var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partWhitelist, partSteady, partLake}
+var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partWhitelist, partSteady, partLake, partLookups}
 
 // options are the benchmark's flags.
 type options struct {
@@ -42,7 +42,7 @@ type options struct {
 	duckdbForm string
 	steadyDays int
 	rules      int // whitelisting rules in force for partWhitelist
-	lakeRuns   int // runs of each measurement of partLake
+	lakeRuns   int // runs of each measurement of partLake and partLookups
 	logLevel   slog.Level
 	log        *slog.Logger
 }
@@ -66,7 +66,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.duckdbForm, "duckdb-form", defaultDuckDBForm, "DuckDB query form: "+duckdbFormNames())
 	fs.IntVar(&o.steadyDays, "steady-days", 90, "days of history in the steady-state bucket")
 	fs.IntVar(&o.rules, "whitelist-rules", 100, "whitelisting rules in force in run 6")
-	fs.IntVar(&o.lakeRuns, "lake-runs", 3, "runs of each measurement of the lake part (the median is reported)")
+	fs.IntVar(&o.lakeRuns, "lake-runs", 3, "runs of each measurement of the lake and lookups parts (the median is reported)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

@@ -270,10 +270,35 @@ type Subnet struct {
 }
 
 // Subnet describes a subnet's routing; found is false when the subnet is
-// gone (InvalidSubnetID.NotFound) or has no route table.
-func (c *Clients) Subnet(ctx context.Context, account, region, subnetID string) (Subnet, bool, error) {
+// gone (InvalidSubnetID.NotFound) or has no route table. With its VPC
+// known (vpcID not ""), one DescribeRouteTables of the VPC answers.
+func (c *Clients) Subnet(ctx context.Context, account, region, subnetID, vpcID string) (Subnet, bool, error) {
 	cl := c.EC2(account, region)
 	sn := Subnet{ID: subnetID}
+	if vpcID != "" {
+		tables, err := routeTables(ctx, cl, ec2types.Filter{Name: awssdk.String("vpc-id"), Values: []string{vpcID}})
+		if err != nil {
+			return Subnet{}, false, fmt.Errorf("ec2 DescribeRouteTables of vpc %s in %s %s: %w", vpcID, account, region, err)
+		}
+		var explicit, main *ec2types.RouteTable
+		for i, t := range tables {
+			for _, a := range t.Associations {
+				if awssdk.ToString(a.SubnetId) == subnetID && explicit == nil {
+					explicit = &tables[i]
+				}
+				if awssdk.ToBool(a.Main) && main == nil {
+					main = &tables[i]
+				}
+			}
+		}
+		switch {
+		case explicit != nil:
+			return routing(sn, *explicit, false), true, nil
+		case main != nil:
+			return routing(sn, *main, true), true, nil
+		}
+		return Subnet{}, false, nil
+	}
 	tables, err := routeTables(ctx, cl, ec2types.Filter{Name: awssdk.String("association.subnet-id"), Values: []string{subnetID}})
 	if err != nil {
 		return Subnet{}, false, fmt.Errorf("ec2 DescribeRouteTables of subnet %s in %s %s: %w", subnetID, account, region, err)
@@ -301,8 +326,12 @@ func (c *Clients) Subnet(ctx context.Context, account, region, subnetID string) 
 		}
 		sn.Main = true
 	}
-	t := tables[0]
-	sn.RouteTableID = awssdk.ToString(t.RouteTableId)
+	return routing(sn, tables[0], sn.Main), true, nil
+}
+
+// routing fills sn from its route table t.
+func routing(sn Subnet, t ec2types.RouteTable, main bool) Subnet {
+	sn.RouteTableID, sn.Main = awssdk.ToString(t.RouteTableId), main
 	if sn.VpcID == "" {
 		sn.VpcID = awssdk.ToString(t.VpcId)
 	}
@@ -314,7 +343,7 @@ func (c *Clients) Subnet(ctx context.Context, account, region, subnetID string) 
 			break
 		}
 	}
-	return sn, true, nil
+	return sn
 }
 
 // routeTables lists the route tables matching filters, every page.

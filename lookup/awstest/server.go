@@ -122,6 +122,19 @@ type AssumeRoleCall struct {
 // New starts a server; t.Cleanup closes it.
 func New(t testing.TB) *Server {
 	t.Helper()
+	s := newServer(t)
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// Start starts a server outside a test (the benchmark's); Close stops it.
+// A malformed id added to it is not reported.
+func Start() *Server { return newServer(nil) }
+
+// Close stops a server Start started.
+func (s *Server) Close() { s.srv.Close() }
+
+func newServer(t testing.TB) *Server {
 	s := &Server{
 		DefaultAccount: DefaultAccount,
 		t:              t,
@@ -134,7 +147,6 @@ func New(t testing.TB) *Server {
 		keys:           map[string]identity{},
 	}
 	s.srv = httptest.NewServer(s)
-	t.Cleanup(s.srv.Close)
 	return s
 }
 

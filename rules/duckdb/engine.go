@@ -50,7 +50,10 @@ type Engine struct {
 	disabled  []Disabled    // rules not run, for want of a lookup
 	items     bool          // a rule or enricher reads the view ec2_instance_items
 	// enrichments are the enrichers the rules need, in file order.
-	enrichments       []*enrichment
+	enrichments []*enrichment
+	// levels are the enrichments by level: a level's read only the tables
+	// of the levels before it.
+	levels            [][]*enrichment
 	resolver          Resolver
 	lookupConcurrency int
 	lookupTimeout     time.Duration
@@ -524,7 +527,9 @@ func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.Recor
 	if !e.items {
 		return nil
 	}
-	if _, err = conn.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+instanceItemsView+" AS "+instanceItemsSQL); err != nil {
+	// A table, not a view: the rules and enrichers that read it do not
+	// each unnest the instances again.
+	if _, err = conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+instanceItemsView+" AS "+instanceItemsSQL); err != nil {
 		return fmt.Errorf("create view %s: %w", instanceItemsView, err)
 	}
 	return nil
@@ -535,7 +540,7 @@ func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.Recor
 func (e *Engine) unload(ctx context.Context, conn *sql.Conn) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	drops := []string{`DROP VIEW IF EXISTS ` + instanceItemsView}
+	drops := []string{`DROP TABLE IF EXISTS ` + instanceItemsView}
 	for _, x := range e.enrichments {
 		drops = append(drops, `DROP TABLE IF EXISTS `+x.Table)
 	}

@@ -18,8 +18,12 @@ import (
 //go:embed query/ec2_instance_items.sql
 var instanceItemsSQL string
 
-// instanceItemsView is the view over the items of the EC2 instance events
-// rules and enrichers may read (query/ec2_instance_items.sql).
+// insertChunk is how many answers one INSERT carries.
+const insertChunk = 500
+
+// instanceItemsView is the table over the items of the EC2 instance events
+// rules and enrichers may read (query/ec2_instance_items.sql), made once
+// per Evaluate call.
 const instanceItemsView = "ec2_instance_items"
 
 // enrichment is an enricher the engine runs, with what it found out
@@ -85,10 +89,21 @@ func (e *Engine) planEnrichment(cfg Config) error {
 		}
 	}
 	e.rules = enabled
+	level := map[string]int{}
 	for _, x := range all {
-		if needed[x.Table] {
-			e.enrichments = append(e.enrichments, x)
+		if !needed[x.Table] {
+			continue
 		}
+		e.enrichments = append(e.enrichments, x)
+		l := 0
+		for _, r := range x.Reads {
+			l = max(l, level[r]+1)
+		}
+		level[x.Table] = l
+		for len(e.levels) <= l {
+			e.levels = append(e.levels, nil)
+		}
+		e.levels[l] = append(e.levels[l], x)
 	}
 	return nil
 }
@@ -161,15 +176,35 @@ func queryColumns(ctx context.Context, conn *sql.Conn, q string) ([]string, erro
 // returns the objects whose keys could not be answered now, with why.
 func (e *Engine) enrich(ctx context.Context, conn *sql.Conn) (map[string]error, error) {
 	failed := map[string]error{}
-	for _, x := range e.enrichments {
-		if err := createEnrichmentTable(ctx, conn, x); err != nil {
+	// The enrichers of one level read only tables of earlier levels: their
+	// keys are looked up together, so a batch waits for one round of
+	// lookups a level rather than one an enricher.
+	for _, level := range e.levels {
+		var jobs []lookupJob
+		keysOf := make([][]*lookupKey, len(level))
+		for i, x := range level {
+			if err := createEnrichmentTable(ctx, conn, x); err != nil {
+				return nil, err
+			}
+			if !x.available {
+				continue
+			}
+			keys, err := collectKeys(ctx, conn, x)
+			if err != nil {
+				return nil, err
+			}
+			keysOf[i] = keys
+			for _, lk := range keys {
+				jobs = append(jobs, lookupJob{x.Lookup, lk})
+			}
+		}
+		if err := e.resolve(ctx, jobs); err != nil {
 			return nil, err
 		}
-		if !x.available {
-			continue
-		}
-		if err := e.fill(ctx, conn, x, failed); err != nil {
-			return nil, err
+		for i, x := range level {
+			if err := insertAnswers(ctx, conn, x, keysOf[i], failed); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return failed, nil
@@ -185,13 +220,14 @@ type lookupKey struct {
 	err     error
 }
 
-// fill runs x's key query, resolves each distinct key once and inserts the
-// answers into x's table. Keys that fail add their objects to failed.
-func (e *Engine) fill(ctx context.Context, conn *sql.Conn, x *enrichment, failed map[string]error) error {
+// collectKeys runs x's key query and returns its distinct keys, each
+// with the objects that need it.
+func collectKeys(ctx context.Context, conn *sql.Conn, x *enrichment) ([]*lookupKey, error) {
 	rows, err := conn.QueryContext(ctx, x.SQL)
 	if err != nil {
-		return fmt.Errorf("enricher %q: %w", x.File, err)
+		return nil, fmt.Errorf("enricher %q: %w", x.File, err)
 	}
+	defer rows.Close()
 	byKey := map[string]*lookupKey{}
 	var keys []*lookupKey
 	vals := make([]sql.NullString, len(x.keys)+1)
@@ -201,8 +237,7 @@ func (e *Engine) fill(ctx context.Context, conn *sql.Conn, x *enrichment, failed
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			rows.Close()
-			return fmt.Errorf("enricher %q: read keys: %w", x.File, err)
+			return nil, fmt.Errorf("enricher %q: read keys: %w", x.File, err)
 		}
 		k := make([]string, len(x.keys))
 		complete := true
@@ -225,37 +260,56 @@ func (e *Engine) fill(ctx context.Context, conn *sql.Conn, x *enrichment, failed
 		}
 	}
 	if err := rows.Err(); err != nil {
-		rows.Close()
-		return fmt.Errorf("enricher %q: read keys: %w", x.File, err)
+		return nil, fmt.Errorf("enricher %q: read keys: %w", x.File, err)
 	}
-	rows.Close()
-	if len(keys) == 0 {
-		return nil
-	}
+	return keys, nil
+}
 
+// lookupJob is one key to resolve, of a lookup kind.
+type lookupJob struct {
+	kind string
+	key  *lookupKey
+}
+
+// resolve asks the resolver for every job's key, at most
+// lookupConcurrency at once, each bounded by lookupTimeout.
+func (e *Engine) resolve(ctx context.Context, jobs []lookupJob) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(e.lookupConcurrency)
-	for _, lk := range keys {
+	for _, j := range jobs {
 		g.Go(func() error {
 			cctx, cancel := context.WithTimeout(gctx, e.lookupTimeout)
 			defer cancel()
-			answer, err := e.resolver.Lookup(cctx, x.Lookup, lk.key)
+			answer, err := e.resolver.Lookup(cctx, j.kind, j.key.key)
 			if err != nil && ctx.Err() != nil {
 				return ctx.Err() // the batch is stopping: no answer is an answer
 			}
-			lk.answer, lk.found, lk.err = answer, answer != nil, err
+			j.key.answer, j.key.found, j.key.err = answer, answer != nil, err
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
+	return g.Wait()
+}
 
-	stmt, err := conn.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s VALUES (%s)", x.Table, strings.Repeat("?, ", len(x.keys))+"?, ?"))
-	if err != nil {
-		return fmt.Errorf("enricher %q: %w", x.File, err)
+// insertAnswers loads the answers of keys into x's table. Keys that
+// failed add their objects to failed.
+func insertAnswers(ctx context.Context, conn *sql.Conn, x *enrichment, keys []*lookupKey, failed map[string]error) error {
+	// The answers go in with one INSERT per insertChunk keys: DuckDB takes
+	// a statement of many rows far faster than as many statements.
+	row := "(" + strings.Repeat("?, ", len(x.keys)) + "?, ?)"
+	var values []string
+	var args []any
+	flush := func() error {
+		if len(values) == 0 {
+			return nil
+		}
+		q := fmt.Sprintf("INSERT INTO %s VALUES %s", x.Table, strings.Join(values, ", "))
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("enricher %q: insert the answers: %w", x.File, err)
+		}
+		values, args = values[:0], args[:0]
+		return nil
 	}
-	defer stmt.Close()
 	for _, lk := range keys {
 		if lk.err != nil {
 			for _, o := range lk.objects {
@@ -265,7 +319,6 @@ func (e *Engine) fill(ctx context.Context, conn *sql.Conn, x *enrichment, failed
 			}
 			continue
 		}
-		args := make([]any, 0, len(lk.key)+2)
 		for _, k := range lk.key {
 			args = append(args, k)
 		}
@@ -274,9 +327,15 @@ func (e *Engine) fill(ctx context.Context, conn *sql.Conn, x *enrichment, failed
 			answer = string(lk.answer)
 		}
 		args = append(args, lk.found, answer)
-		if _, err := stmt.ExecContext(ctx, args...); err != nil {
-			return fmt.Errorf("enricher %q: insert the answer for %q: %w", x.File, strings.Join(lk.key, " "), err)
+		values = append(values, row)
+		if len(values) == insertChunk {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	return nil
 }

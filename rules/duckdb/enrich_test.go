@@ -139,3 +139,42 @@ func TestEnrich_unknownLookupTable(t *testing.T) {
 		t.Fatalf("New() error = %v, want one naming the table", err)
 	}
 }
+
+// More distinct keys than one INSERT carries: every answer is loaded.
+func TestEnrich_manyKeys(t *testing.T) {
+	t.Parallel()
+	const n = 2*insertChunk + 7
+	var recs []string
+	var answers []fixture.Answer
+	for i := range n {
+		ami := fmt.Sprintf("ami-%08x", i)
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.05","eventID":"ev-%d","eventTime":"2024-03-01T10:00:00Z",
+"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1",
+"userIdentity":{"type":"IAMUser","accountId":"111","arn":"arn:aws:iam::111:user/u"},
+"responseElements":{"instancesSet":{"items":[{"instanceId":"i-%d","imageId":%q}]}}}`, i, i, ami))
+		answers = append(answers, fixture.Answer{Key: []string{"111", "eu-west-1", ami}, Answer: json.RawMessage(`{"image_id":"` + ami + `","name":"Taupage-x","owner_id":"9"}`)})
+	}
+	// Every launch's AMI is a Taupage AMI but the last one's.
+	answers[n-1].Answer = json.RawMessage(`{"image_id":"x","name":"ubuntu","owner_id":"9"}`)
+	res := fixture.NewResolver(map[string][]fixture.Answer{"ec2.image": answers})
+	e := newEngine(t, Config{Resolver: res, TaupageOwners: []string{"9"}})
+	doc := `{"Records":[` + strings.Join(recs, ",") + `]}`
+	vs, err := e.Evaluate(context.Background(), decodeString(t, doc, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrong []string
+	for _, v := range vs {
+		if v.Type == "WRONG_AMI" {
+			wrong = append(wrong, v.InstanceID)
+		}
+	}
+	if want := fmt.Sprintf("i-%d", n-1); len(wrong) != 1 || wrong[0] != want {
+		t.Errorf("WRONG_AMI for %d instances (%.3v), want only %s", len(wrong), wrong, want)
+	}
+	for i := range n {
+		if c := res.Calls("ec2.image", "111", "eu-west-1", fmt.Sprintf("ami-%08x", i)); c != 1 {
+			t.Fatalf("ami %d asked %d times, want once", i, c)
+		}
+	}
+}
