@@ -178,3 +178,31 @@ func TestEnrich_manyKeys(t *testing.T) {
 		}
 	}
 }
+
+// A batch without events a lookup rule reads asks for nothing: the rules
+// whose events are absent do not run, nor do the enrichers they need.
+func TestEnrich_absentEventsAskNothing(t *testing.T) {
+	t.Parallel()
+	// Any lookup fails: a call would make the object incomplete.
+	res := fixture.NewResolver(map[string][]fixture.Answer{"ec2.image": nil, "ec2.instance": nil, "ec2.user_data": nil, "ec2.subnet": nil})
+	e := newEngine(t, Config{Resolver: res})
+	doc := `{"Records":[{"eventVersion":"1.05","eventID":"ev-1","eventTime":"2024-03-01T10:00:00Z",
+"eventSource":"lambda.amazonaws.com","eventName":"CreateFunction20150331","awsRegion":"us-west-2",
+"userIdentity":{"type":"IAMUser","accountId":"111","arn":"arn:aws:iam::111:user/u"},
+"requestParameters":{"functionName":"f","code":{}},"responseElements":{"functionName":"f","functionArn":"arn:aws:lambda:us-west-2:111:function:f"}}]}`
+	vs, err := e.Evaluate(context.Background(), decodeString(t, doc, "lambda"))
+	if err != nil {
+		t.Fatalf("Evaluate() error = %v, want none: no lookup is needed", err)
+	}
+	types := map[string]bool{}
+	for _, v := range vs {
+		types[v.Type] = true
+	}
+	if !types["WRONG_REGION"] || !types["LAMBDA_FUNCTION_CREATED_FROM_UNTRUSTED_LOCATION"] {
+		t.Errorf("violations %v, want the Lambda rules'", types)
+	}
+	// With a launch, the EC2 lookups are asked (and fail here).
+	if _, err := e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 1), "launch")); err == nil {
+		t.Error("a launch with failing lookups: no error")
+	}
+}
