@@ -40,6 +40,8 @@ var mayImport = map[string][]string{
 	"rules":              {},
 	"rules/fixture":      {"rules"},
 	"lookup":             {"lookup/aws", "lookup/iamrole", "lookup/kio", "lookup/pierone", "lookup/scm", "lookup/taupage"},
+	"lookup/kio":         {"lookup/httpjson"},
+	"lookup/pierone":     {"lookup/httpjson"},
 	"lookup/...":         {},
 	"sql":                {},
 	"migrations":         {},

@@ -1,6 +1,10 @@
 package kio
 
-import "context"
+import (
+	"context"
+
+	"github.com/fullstop-audit/fullstop/lookup/httpjson"
+)
 
 // Application is a Kio application, with the fields fullstop uses; the
 // JSON names are Kio's.
@@ -20,10 +24,10 @@ type Application struct {
 // "." or ".." (no application can have such an id). A JSON null field
 // leaves its zero value; unknown fields are ignored.
 func (c *Client) Application(ctx context.Context, id string) (app Application, found bool, err error) {
-	if !validSegment(id) {
+	if !httpjson.ValidSegments(id) {
 		return Application{}, false, nil
 	}
-	found, err = c.get(ctx, joinPath(c.base, "apps", id), &app)
+	found, err = c.http.Get(ctx, httpjson.JoinPath(c.base, "apps", id), &app)
 	if err != nil || !found {
 		return Application{}, false, err
 	}

@@ -2,21 +2,24 @@ package kio
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/fullstop-audit/fullstop/lookup/httpjson"
 )
 
 // DefaultTimeout bounds a whole request of the client New creates when
 // Config.HTTPClient is nil, as the reference's circuit breaker does (3 s).
-const DefaultTimeout = 3 * time.Second
+const DefaultTimeout = httpjson.DefaultTimeout
 
 // MaxBodyBytes bounds the response body read; a larger body is an error.
-const MaxBodyBytes = 1 << 20
+const MaxBodyBytes = httpjson.MaxBodyBytes
+
+// StatusError is the error of a request Kio answered with a status other
+// than 2xx and 404; callers may tell a 4xx from a 5xx with errors.As.
+type StatusError = httpjson.StatusError
 
 // Config configures a Client.
 type Config struct {
@@ -33,63 +36,20 @@ type Config struct {
 
 // Client asks Kio for applications. It is safe for concurrent use.
 type Client struct {
-	base  *url.URL
-	token oauth2.TokenSource
-	http  *http.Client
+	base *url.URL
+	http httpjson.Client
 }
 
 // New returns a Client for cfg; it fails on an invalid base URL and does
 // not contact Kio.
 func New(cfg Config) (*Client, error) {
-	base, err := parseBaseURL(cfg.BaseURL)
+	base, err := httpjson.ParseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("kio: base URL: %w", err)
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = newDefaultClient()
+		hc = httpjson.NewDefaultClient()
 	}
-	return &Client{base: base, token: cfg.Token, http: hc}, nil
-}
-
-// parseBaseURL checks that raw is an absolute http or https URL with a
-// host and neither query nor fragment.
-func parseBaseURL(raw string) (*url.URL, error) {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return nil, fmt.Errorf("not set")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%q: the scheme must be http or https", u.Redacted())
-	}
-	if u.Hostname() == "" {
-		return nil, fmt.Errorf("%q: no host", u.Redacted())
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("%q: a base URL has no query or fragment", u.Redacted())
-	}
-	return u, nil
-}
-
-// newDefaultClient returns the client used when none is configured.
-func newDefaultClient() *http.Client {
-	dialer := &net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second}
-	return &http.Client{
-		Timeout: DefaultTimeout,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           dialer.DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   DefaultTimeout,
-			ResponseHeaderTimeout: DefaultTimeout,
-			ExpectContinueTimeout: time.Second,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   10,
-		},
-	}
+	return &Client{base: base, http: httpjson.Client{Name: "kio", Token: cfg.Token, HTTP: hc}}, nil
 }

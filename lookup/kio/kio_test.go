@@ -3,6 +3,8 @@ package kio
 import (
 	"strings"
 	"testing"
+
+	"github.com/fullstop-audit/fullstop/lookup/httpjson"
 )
 
 func TestNewValidatesBaseURL(t *testing.T) {
@@ -38,8 +40,8 @@ func TestNewDefaultClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.http == nil || c.http.Timeout != DefaultTimeout || c.http.Transport == nil {
-		t.Fatalf("default client = %+v; want a timeout of %v and a transport", c.http, DefaultTimeout)
+	if c.http.HTTP == nil || c.http.HTTP.Timeout != DefaultTimeout || c.http.HTTP.Transport == nil {
+		t.Fatalf("default client = %+v; want a timeout of %v and a transport", c.http.HTTP, DefaultTimeout)
 	}
 }
 
@@ -48,7 +50,7 @@ func TestJoinPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := joinPath(c.base, "apps", "a/b c?%").String()
+	got := httpjson.JoinPath(c.base, "apps", "a/b c?%").String()
 	want := "https://user:pw@kio.example.org/base/apps/a%2Fb%20c%3F%25"
 	if got != want {
 		t.Errorf("joinPath = %q; want %q", got, want)

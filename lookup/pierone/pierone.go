@@ -2,21 +2,26 @@ package pierone
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/fullstop-audit/fullstop/lookup/httpjson"
 )
 
 // DefaultTimeout bounds a whole request of the client New creates when
 // Config.HTTPClient is nil, as the reference's circuit breaker does (3 s).
-const DefaultTimeout = 3 * time.Second
+const DefaultTimeout = httpjson.DefaultTimeout
 
 // MaxBodyBytes bounds a response body read; a larger body is an error.
-const MaxBodyBytes = 1 << 20
+const MaxBodyBytes = httpjson.MaxBodyBytes
+
+// StatusError is the error of a request a Pier One answered with a status
+// other than 2xx and 404; callers may tell a 4xx from a 5xx with
+// errors.As.
+type StatusError = httpjson.StatusError
 
 // Config configures Clients.
 type Config struct {
@@ -37,8 +42,7 @@ type Config struct {
 // concurrent use.
 type Clients struct {
 	byHost map[string]*url.URL // lower-case host name → base URL
-	token  oauth2.TokenSource
-	http   *http.Client
+	http   httpjson.Client
 }
 
 // New returns Clients for cfg; it fails on an invalid or duplicate base
@@ -50,7 +54,7 @@ func New(cfg Config) (*Clients, error) {
 		if raw == "" {
 			continue
 		}
-		base, err := parseBaseURL(raw)
+		base, err := httpjson.ParseBaseURL(raw)
 		if err != nil {
 			return nil, fmt.Errorf("pierone: base URL #%d: %w", i+1, err)
 		}
@@ -62,9 +66,9 @@ func New(cfg Config) (*Clients, error) {
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
-		hc = newDefaultClient()
+		hc = httpjson.NewDefaultClient()
 	}
-	return &Clients{byHost: byHost, token: cfg.Token, http: hc}, nil
+	return &Clients{byHost: byHost, http: httpjson.Client{Name: "pierone", Token: cfg.Token, HTTP: hc}}, nil
 }
 
 // Registry reports whether registry (e.g. "registry.opensource.zalan.do"
@@ -91,42 +95,4 @@ func registryHost(registry string) string {
 		return ""
 	}
 	return strings.ToLower((&url.URL{Host: registry}).Hostname())
-}
-
-// parseBaseURL checks that raw is an absolute http or https URL with a
-// host and neither query nor fragment.
-func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("%q: the scheme must be http or https", u.Redacted())
-	}
-	if u.Hostname() == "" {
-		return nil, fmt.Errorf("%q: no host", u.Redacted())
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return nil, fmt.Errorf("%q: a base URL has no query or fragment", u.Redacted())
-	}
-	return u, nil
-}
-
-// newDefaultClient returns the client used when none is configured.
-func newDefaultClient() *http.Client {
-	dialer := &net.Dialer{Timeout: DefaultTimeout, KeepAlive: 30 * time.Second}
-	return &http.Client{
-		Timeout: DefaultTimeout,
-		Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			DialContext:           dialer.DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSHandshakeTimeout:   DefaultTimeout,
-			ResponseHeaderTimeout: DefaultTimeout,
-			ExpectContinueTimeout: time.Second,
-			IdleConnTimeout:       90 * time.Second,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   10,
-		},
-	}
 }

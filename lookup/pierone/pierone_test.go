@@ -41,8 +41,8 @@ func TestNewDefaultClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.http == nil || c.http.Timeout != DefaultTimeout || c.http.Transport == nil {
-		t.Fatalf("default client = %+v; want a timeout of %v and a transport", c.http, DefaultTimeout)
+	if c.http.HTTP == nil || c.http.HTTP.Timeout != DefaultTimeout || c.http.HTTP.Transport == nil {
+		t.Fatalf("default client = %+v; want a timeout of %v and a transport", c.http.HTTP, DefaultTimeout)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/fullstop-audit/fullstop/lookup/httpjson"
 )
 
 // SCMSource returns the scm-source.json of team/artifact:tag in the
@@ -18,12 +20,12 @@ import (
 // that is not a JSON object is an error.
 func (c *Clients) SCMSource(ctx context.Context, registry, team, artifact, tag string) (src map[string]string, found bool, err error) {
 	base := c.base(registry)
-	if base == nil || !validSegments(team, artifact, tag) {
+	if base == nil || !httpjson.ValidSegments(team, artifact, tag) {
 		return nil, false, nil
 	}
-	u := joinPath(base, "teams", team, "artifacts", artifact, "tags", tag, "scm-source")
+	u := httpjson.JoinPath(base, "teams", team, "artifacts", artifact, "tags", tag, "scm-source")
 	var raw map[string]json.RawMessage
-	found, err = c.get(ctx, u, &raw)
+	found, err = c.http.Get(ctx, u, &raw)
 	if err != nil || !found {
 		return nil, false, err
 	}

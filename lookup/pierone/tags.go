@@ -1,6 +1,10 @@
 package pierone
 
-import "context"
+import (
+	"context"
+
+	"github.com/fullstop-audit/fullstop/lookup/httpjson"
+)
 
 // tagInfo is an element of a Pier One tag list: {name, created,
 // created_by}; only the name is used.
@@ -15,11 +19,11 @@ type tagInfo struct {
 // compared exactly.
 func (c *Clients) TagExists(ctx context.Context, registry, team, artifact, tag string) (bool, error) {
 	base := c.base(registry)
-	if base == nil || !validSegments(team, artifact, tag) {
+	if base == nil || !httpjson.ValidSegments(team, artifact, tag) {
 		return false, nil
 	}
 	var list []tagInfo
-	found, err := c.get(ctx, joinPath(base, "teams", team, "artifacts", artifact, "tags"), &list)
+	found, err := c.http.Get(ctx, httpjson.JoinPath(base, "teams", team, "artifacts", artifact, "tags"), &list)
 	if err != nil || !found {
 		return false, err
 	}
