@@ -293,6 +293,9 @@ func (e *Engine) checkRules(ctx context.Context) error {
 	if err := e.checkEnrichments(ctx, conn); err != nil {
 		return err
 	}
+	if err := e.createViews(ctx, conn); err != nil {
+		return err
+	}
 	for _, r := range e.rules {
 		if err := checkRule(ctx, conn, r); err != nil {
 			return fmt.Errorf("rule %q: %w", r.File, err)
@@ -378,6 +381,9 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 	loaded := time.Since(start)
 	failed, err := e.enrich(ctx, conn)
 	if err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
+	if err := e.createViews(ctx, conn); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
 
@@ -540,7 +546,7 @@ func (e *Engine) load(ctx context.Context, conn *sql.Conn, batches []arrow.Recor
 func (e *Engine) unload(ctx context.Context, conn *sql.Conn) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
-	drops := []string{`DROP TABLE IF EXISTS ` + instanceItemsView}
+	drops := []string{`DROP VIEW IF EXISTS ` + taupageLaunchesView, `DROP TABLE IF EXISTS ` + instanceItemsView}
 	for _, x := range e.enrichments {
 		drops = append(drops, `DROP TABLE IF EXISTS `+x.Table)
 	}

@@ -18,6 +18,17 @@ import (
 //go:embed query/ec2_instance_items.sql
 var instanceItemsSQL string
 
+//go:embed query/taupage_launches.sql
+var taupageLaunchesSQL string
+
+// taupageLaunchesView is the view of launches with their Taupage user
+// data (query/taupage_launches.sql), made after the enrichers when a rule
+// needs the table it reads.
+const (
+	taupageLaunchesView = "taupage_launches"
+	userDataTable       = "user_data"
+)
+
 // insertChunk is how many answers one INSERT carries.
 const insertChunk = 500
 
@@ -104,6 +115,18 @@ func (e *Engine) planEnrichment(cfg Config) error {
 			e.levels = append(e.levels, nil)
 		}
 		e.levels[l] = append(e.levels[l], x)
+	}
+	return nil
+}
+
+// createViews makes the views over the enrichment tables on conn.
+func (e *Engine) createViews(ctx context.Context, conn *sql.Conn) error {
+	for _, x := range e.enrichments {
+		if x.Table == userDataTable {
+			if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP VIEW "+taupageLaunchesView+" AS "+taupageLaunchesSQL); err != nil {
+				return fmt.Errorf("create view %s: %w", taupageLaunchesView, err)
+			}
+		}
 	}
 	return nil
 }

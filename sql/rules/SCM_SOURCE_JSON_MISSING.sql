@@ -11,18 +11,6 @@
 --
 -- One violation per launched or started Taupage Docker instance whose image
 -- is in Pier One without an scm-source.json (§4.7 step 2).
-WITH launched AS (
-    SELECT i.event_id, i.account_id, i.region, i.instance_id, i.username, i.event_time, i.object_key,
-           json_extract_string(u.answer, '$.application_id') AS application_id,
-           json_extract_string(u.answer, '$.application_version') AS application_version,
-           json_extract_string(u.answer, '$.runtime') AS runtime,
-           json_extract_string(u.answer, '$.source') AS source
-    FROM ec2_instance_items AS i
-    JOIN user_data AS u
-      ON u.account_id = i.account_id AND u.region = i.region AND u.instance_id = i.instance_id
-    WHERE i.event_name IN ('RunInstances', 'StartInstances')
-      AND u.found
-)
 SELECT l.event_id,
        l.account_id,
        l.region,
@@ -33,7 +21,7 @@ SELECT l.event_id,
        l.object_key,
        l.application_id,
        l.application_version
-FROM launched AS l
+FROM taupage_launches AS l
 JOIN pierone_tags AS p ON p.source = l.source
 JOIN scm_sources AS s ON s.source = l.source
 WHERE l.runtime = 'Docker'

@@ -12,18 +12,6 @@
 -- One violation per launched or started Taupage instance whose image's
 -- scm-source.json url parses as a repository, and whose Kio application
 -- has a blank scm_url (§4.8 step 4).
-WITH launched AS (
-    SELECT i.event_id, i.account_id, i.region, i.instance_id, i.username, i.event_time, i.object_key,
-           json_extract_string(u.answer, '$.application_id') AS application_id,
-           json_extract_string(u.answer, '$.application_version') AS application_version,
-           json_extract_string(u.answer, '$.runtime') AS runtime,
-           json_extract_string(u.answer, '$.source') AS source
-    FROM ec2_instance_items AS i
-    JOIN user_data AS u
-      ON u.account_id = i.account_id AND u.region = i.region AND u.instance_id = i.instance_id
-    WHERE i.event_name IN ('RunInstances', 'StartInstances')
-      AND u.found
-)
 SELECT l.event_id,
        l.account_id,
        l.region,
@@ -34,7 +22,7 @@ SELECT l.event_id,
        l.object_key,
        l.application_id,
        l.application_version
-FROM launched AS l
+FROM taupage_launches AS l
 JOIN scm_sources AS s ON s.source = l.source
 JOIN kio_applications AS k ON k.application_id = l.application_id
 WHERE s.found
