@@ -11,19 +11,15 @@
 --
 -- One violation per launched or started instance on a Taupage AMI whose
 -- user data's source ends with -SNAPSHOT (case-sensitive, §4.9).
-SELECT i.event_id,
-       i.account_id,
-       i.region,
-       i.instance_id,
-       i.username,
-       json_object('deployment_artifact', json_extract_string(u.answer, '$.source'))::VARCHAR AS meta_info,
-       i.event_time,
-       i.object_key,
-       json_extract_string(u.answer, '$.application_id') AS application_id,
-       json_extract_string(u.answer, '$.application_version') AS application_version
-FROM ec2_instance_items AS i
-JOIN user_data AS u
-  ON u.account_id = i.account_id AND u.region = i.region AND u.instance_id = i.instance_id
-WHERE i.event_name IN ('RunInstances', 'StartInstances')
-  AND u.found
-  AND ends_with(json_extract_string(u.answer, '$.source'), '-SNAPSHOT')
+SELECT l.event_id,
+       l.account_id,
+       l.region,
+       l.instance_id,
+       l.username,
+       json_object('deployment_artifact', l.source)::VARCHAR AS meta_info,
+       l.event_time,
+       l.object_key,
+       l.application_id,
+       l.application_version
+FROM taupage_launches AS l
+WHERE ends_with(l.source, '-SNAPSHOT')

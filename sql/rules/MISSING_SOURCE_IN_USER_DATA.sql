@@ -11,19 +11,16 @@
 --
 -- One violation per launched instance on a Taupage AMI whose user data has
 -- no (or a blank) source (§4.10).
-SELECT i.event_id,
-       i.account_id,
-       i.region,
-       i.instance_id,
-       i.username,
+SELECT l.event_id,
+       l.account_id,
+       l.region,
+       l.instance_id,
+       l.username,
        '{}' AS meta_info,
-       i.event_time,
-       i.object_key,
-       json_extract_string(u.answer, '$.application_id') AS application_id,
-       json_extract_string(u.answer, '$.application_version') AS application_version
-FROM ec2_instance_items AS i
-JOIN user_data AS u
-  ON u.account_id = i.account_id AND u.region = i.region AND u.instance_id = i.instance_id
-WHERE i.event_name = 'RunInstances'
-  AND u.found
-  AND coalesce(trim(json_extract_string(u.answer, '$.source')), '') = ''
+       l.event_time,
+       l.object_key,
+       l.application_id,
+       l.application_version
+FROM taupage_launches AS l
+WHERE l.event_name = 'RunInstances'
+  AND coalesce(trim(l.source), '') = ''
