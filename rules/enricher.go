@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strings"
 )
 
 // EnrichDir is the folder of enricher files inside a rule file system.
@@ -83,43 +82,18 @@ func LoadEnrichers(fsys fs.FS) ([]Enricher, error) {
 // rule's (see parseRule).
 func parseEnricher(name, src string) (Enricher, error) {
 	e := Enricher{File: path.Join("sql", name)}
-	seen := map[string]bool{}
-	last := ""
-	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
-	body := len(lines)
-	for i, line := range lines {
-		trimmed := strings.TrimRight(line, " \t")
-		if trimmed == "" && len(seen) == 0 {
-			continue
+	known := func(k string) bool { return slices.Contains(enrichKeys, k) || slices.Contains(enrichOptions, k) }
+	seen, query, err := scanHeader(src, known, func(key, val string) error {
+		if key == "help" && e.Help != "" {
+			e.Help += " " + val // a continuation line
+			return nil
 		}
-		if trimmed == "--" {
-			body = i + 1
-			break
-		}
-		if trimmed == "" || !strings.HasPrefix(trimmed, "--") {
-			body = i
-			break
-		}
-		if m := keyLineRE.FindStringSubmatch(trimmed); m != nil {
-			key, val := m[1], strings.TrimSpace(m[2])
-			if !slices.Contains(enrichKeys, key) && !slices.Contains(enrichOptions, key) {
-				return Enricher{}, fmt.Errorf("line %d: unknown header key %q: %w", i+1, key, ErrRule)
-			}
-			if seen[key] {
-				return Enricher{}, fmt.Errorf("line %d: header key %q twice: %w", i+1, key, ErrRule)
-			}
-			seen[key], last = true, key
-			if err := e.set(key, val); err != nil {
-				return Enricher{}, fmt.Errorf("line %d: %w", i+1, err)
-			}
-			continue
-		}
-		if strings.HasPrefix(trimmed, "--  ") && last == "help" {
-			e.Help = strings.TrimSpace(e.Help + " " + strings.TrimSpace(trimmed[2:]))
-			continue
-		}
-		return Enricher{}, fmt.Errorf("line %d: want \"-- key: value\" or an indented help line, got %q: %w", i+1, trimmed, ErrRule)
+		return e.set(key, val)
+	})
+	if err != nil {
+		return Enricher{}, err
 	}
+	e.SQL = query
 	for _, k := range enrichKeys {
 		if !seen[k] {
 			return Enricher{}, fmt.Errorf("header key %q missing: %w", k, ErrRule)
@@ -127,9 +101,6 @@ func parseEnricher(name, src string) (Enricher, error) {
 	}
 	if e.Help == "" {
 		return Enricher{}, fmt.Errorf("help must not be empty: %w", ErrRule)
-	}
-	if body < len(lines) {
-		e.SQL = strings.TrimSpace(strings.Join(lines[body:], "\n"))
 	}
 	if !hasCode(e.SQL) {
 		return Enricher{}, fmt.Errorf("no query below the header: %w", ErrRule)

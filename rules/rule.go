@@ -112,6 +112,43 @@ func LoadRules(fsys fs.FS) ([]Rule, error) {
 // not a comment ends the header; the rest (comments included) is the query.
 func parseRule(name, src string) (Rule, error) {
 	r := Rule{File: path.Join("sql", name)}
+	seen, query, err := scanHeader(src, isHeaderKey, func(key, val string) error {
+		if key == keyHelp && r.Help != "" {
+			r.Help += " " + val // a continuation line
+			return nil
+		}
+		return r.set(key, val)
+	})
+	if err != nil {
+		return Rule{}, err
+	}
+	r.SQL = query
+	for _, k := range headerKeys {
+		if !seen[k] {
+			return Rule{}, fmt.Errorf("header key %q missing: %w", k, ErrRule)
+		}
+	}
+	if r.Title == "" || r.Help == "" {
+		return Rule{}, fmt.Errorf("title and help must not be empty: %w", ErrRule)
+	}
+	if len(r.Events) > 0 && len(r.Sources) == 0 {
+		return Rule{}, fmt.Errorf("header key %q needs %q: %w", keyEvents, keySources, ErrRule)
+	}
+	base := strings.TrimSuffix(path.Base(name), ".sql")
+	if r.Type != base {
+		return Rule{}, fmt.Errorf("type %q does not match the file name %q: %w", r.Type, path.Base(name), ErrRule)
+	}
+	if !hasCode(r.SQL) {
+		return Rule{}, fmt.Errorf("no query below the header: %w", ErrRule)
+	}
+	return r, nil
+}
+
+// scanHeader reads the header of a rule or enricher file (see parseRule):
+// set receives each "-- key: value" line, and each indented continuation
+// of the help text as ("help", its text) after the help line. It returns
+// the keys seen and the query below the header, trimmed.
+func scanHeader(src string, known func(string) bool, set func(key, val string) error) (map[string]bool, string, error) {
 	seen := map[string]bool{}
 	var last string
 	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
@@ -131,52 +168,32 @@ func parseRule(name, src string) (Rule, error) {
 		}
 		if m := keyLineRE.FindStringSubmatch(trimmed); m != nil {
 			key, val := m[1], strings.TrimSpace(m[2])
-			if !isHeaderKey(key) {
-				return Rule{}, fmt.Errorf("line %d: unknown header key %q: %w", i+1, key, ErrRule)
+			if !known(key) {
+				return nil, "", fmt.Errorf("line %d: unknown header key %q: %w", i+1, key, ErrRule)
 			}
 			if seen[key] {
-				return Rule{}, fmt.Errorf("line %d: header key %q twice: %w", i+1, key, ErrRule)
+				return nil, "", fmt.Errorf("line %d: header key %q twice: %w", i+1, key, ErrRule)
 			}
 			seen[key] = true
 			last = key
-			if err := r.set(key, val); err != nil {
-				return Rule{}, fmt.Errorf("line %d: %w", i+1, err)
+			if err := set(key, val); err != nil {
+				return nil, "", fmt.Errorf("line %d: %w", i+1, err)
 			}
 			continue
 		}
 		if strings.HasPrefix(trimmed, "--  ") && last == keyHelp {
-			cont := strings.TrimSpace(trimmed[2:])
-			if r.Help == "" {
-				r.Help = cont
-			} else {
-				r.Help += " " + cont
+			if err := set(keyHelp, strings.TrimSpace(trimmed[2:])); err != nil {
+				return nil, "", fmt.Errorf("line %d: %w", i+1, err)
 			}
 			continue
 		}
-		return Rule{}, fmt.Errorf("line %d: want \"-- key: value\" or an indented help line, got %q: %w", i+1, trimmed, ErrRule)
+		return nil, "", fmt.Errorf("line %d: want \"-- key: value\" or an indented help line, got %q: %w", i+1, trimmed, ErrRule)
 	}
-	for _, k := range headerKeys {
-		if !seen[k] {
-			return Rule{}, fmt.Errorf("header key %q missing: %w", k, ErrRule)
-		}
-	}
-	if r.Title == "" || r.Help == "" {
-		return Rule{}, fmt.Errorf("title and help must not be empty: %w", ErrRule)
-	}
-	if len(r.Events) > 0 && len(r.Sources) == 0 {
-		return Rule{}, fmt.Errorf("header key %q needs %q: %w", keyEvents, keySources, ErrRule)
-	}
-	base := strings.TrimSuffix(path.Base(name), ".sql")
-	if r.Type != base {
-		return Rule{}, fmt.Errorf("type %q does not match the file name %q: %w", r.Type, path.Base(name), ErrRule)
-	}
+	query := ""
 	if body < len(lines) {
-		r.SQL = strings.TrimSpace(strings.Join(lines[body:], "\n"))
+		query = strings.TrimSpace(strings.Join(lines[body:], "\n"))
 	}
-	if !hasCode(r.SQL) {
-		return Rule{}, fmt.Errorf("no query below the header: %w", ErrRule)
-	}
-	return r, nil
+	return seen, query, nil
 }
 
 func isHeaderKey(k string) bool {
