@@ -165,9 +165,3 @@ func ParseSource(source string) (Image, bool) {
 	}
 	return Image{Registry: m[1], Team: m[2], Artifact: m[3], Tag: m[4]}, true
 }
-
-// Snapshot reports whether Source ends with "-SNAPSHOT" (case-sensitive),
-// the EC2_WITH_A_SNAPSHOT_IMAGE condition of §4.9.
-func (u UserData) Snapshot() bool {
-	return strings.HasSuffix(u.Source, "-SNAPSHOT")
-}

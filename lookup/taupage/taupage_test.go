@@ -208,28 +208,6 @@ func TestParseSource(t *testing.T) {
 	}
 }
 
-func TestSnapshot(t *testing.T) {
-	for _, tc := range []struct {
-		source string
-		want   bool
-	}{
-		{"reg/team/app:1.0-SNAPSHOT", true},
-		{"reg/team/app:-SNAPSHOT", true},
-		{"reg/team/app:1.0-snapshot", false},
-		{"reg/team/app:1.0-SNAPSHOT-2", false},
-		{"reg/team/app:1.0", false},
-		{"", false},
-	} {
-		if got := (UserData{Source: tc.source}).Snapshot(); got != tc.want {
-			t.Errorf("Snapshot(%q) = %v; want %v", tc.source, got, tc.want)
-		}
-	}
-	u, _ := Parse([]byte("source: ' reg/team/app:1-SNAPSHOT '\n"))
-	if !u.Snapshot() {
-		t.Errorf("Snapshot of a trimmed source = false")
-	}
-}
-
 // checkUserData holds for every result of Parse and Decode.
 func checkUserData(t *testing.T, u UserData, ok bool) {
 	if !ok && u != (UserData{}) {
