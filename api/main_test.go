@@ -198,7 +198,7 @@ func (e *env) store(t *testing.T, vs ...rules.Violation) etl.GroupResult {
 		vs[i].ObjectKey = key
 	}
 	res, err := e.st.ViolationCommitGroup(context.Background(), "test", []etl.ObjectDone{{Key: key, ETag: "e", Size: 1,
-		StartedAt: time.Now(), FinishedAt: time.Now()}}, vs)
+		StartedAt: time.Now(), FinishedAt: time.Now()}}, rules.Findings{Violations: vs})
 	if err != nil {
 		t.Fatalf("commit group: %v", err)
 	}

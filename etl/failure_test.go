@@ -119,12 +119,12 @@ type pickyEvaluator struct {
 	poison string
 }
 
-func (p *pickyEvaluator) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, error) {
+func (p *pickyEvaluator) Evaluate(ctx context.Context, batches []arrow.RecordBatch) (rules.Findings, error) {
 	for _, b := range batches {
 		col := b.Column(b.Schema().FieldIndices("object_key")[0])
 		for i := 0; i < int(b.NumRows()); i++ {
 			if col.ValueStr(i) == p.poison {
-				return nil, errors.New("simulated rule failure")
+				return rules.Findings{}, errors.New("simulated rule failure")
 			}
 		}
 	}

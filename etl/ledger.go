@@ -25,12 +25,13 @@ type Ledger interface {
 	// LedgerRelease drops holder's leases on keys, or all of its leases
 	// when keys is nil.
 	LedgerRelease(ctx context.Context, holder string, keys []string) error
-	// ViolationCommitGroup stores the violations of a group of objects,
-	// marks the objects done and drops holder's leases on them, in one
-	// transaction. An object another batch marked done meanwhile, with the
-	// same version (ETag and size), is dropped with its violations, unless
-	// it is to be reprocessed.
-	ViolationCommitGroup(ctx context.Context, holder string, objs []ObjectDone, vs []rules.Violation) (GroupResult, error)
+	// ViolationCommitGroup stores the findings of a group of objects (the
+	// violations, and the lifecycle rows, each stored once), marks the
+	// objects done and drops holder's leases on them, in one transaction.
+	// An object another batch marked done meanwhile, with the same version
+	// (ETag and size), is dropped with its findings, unless it is to be
+	// reprocessed.
+	ViolationCommitGroup(ctx context.Context, holder string, objs []ObjectDone, found rules.Findings) (GroupResult, error)
 	// LedgerMarkFailed records a failed attempt on an object, drops
 	// holder's lease on it, and reports whether the object is now
 	// quarantined: its attempts on the same version (ETag and size) reached
@@ -96,4 +97,7 @@ type GroupResult struct {
 	Objects   int // objects marked done; the others a concurrent batch had done first
 	New       int // violations inserted
 	SeenAgain int // violations that existed already and were marked seen again
+	// Lifecycles counts the lifecycle rows inserted; a row stored before
+	// (the same event, instance and event type) is not counted.
+	Lifecycles int
 }

@@ -30,6 +30,7 @@ const (
 	logRegions      = "regions"
 	logRewritten    = "rewritten"
 	logSeenAgain    = "seen_again"
+	logLifecycles   = "lifecycles"
 	logSize         = "size"
 	logSkipped      = "skipped"
 	logSkippedKeys  = "skipped_keys"

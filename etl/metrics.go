@@ -19,6 +19,8 @@ type Metrics struct {
 	// Violations counts the violations of the objects done by result: new
 	// (stored for the first time) or seen_again (already stored).
 	Violations *prometheus.CounterVec
+	// Lifecycles counts the application lifecycle rows stored.
+	Lifecycles prometheus.Counter
 }
 
 // NewMetrics returns the pipeline's counters, registered with reg (nil:
@@ -45,9 +47,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "fullstop_violations_total",
 			Help: "Violations found in the log objects done, by result: new or seen_again.",
 		}, []string{"result"}),
+		Lifecycles: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fullstop_lifecycles_total",
+			Help: "Application lifecycle rows stored (reference §4.12), each once.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.Objects, m.Rewritten, m.Batches, m.Events, m.Violations)
+		reg.MustRegister(m.Objects, m.Rewritten, m.Batches, m.Events, m.Violations, m.Lifecycles)
 	}
 	return m
 }
@@ -67,6 +73,7 @@ func (m *Metrics) observe(res *Result, err error) {
 	m.Events.Add(float64(res.Events))
 	m.Violations.WithLabelValues("new").Add(float64(res.New))
 	m.Violations.WithLabelValues("seen_again").Add(float64(res.SeenAgain))
+	m.Lifecycles.Add(float64(res.Lifecycles))
 	switch {
 	case err != nil:
 		m.Batches.WithLabelValues("failed").Inc()

@@ -26,7 +26,7 @@ import (
 
 // Evaluator runs the rules over a set of event batches.
 type Evaluator interface {
-	Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, error)
+	Evaluate(ctx context.Context, batches []arrow.RecordBatch) (rules.Findings, error)
 }
 
 // Defaults of Config.
@@ -138,6 +138,7 @@ type Result struct {
 	// SkippedRecords counts single records that could not be decoded.
 	SkippedRecords int64
 	New, SeenAgain int // violations inserted / detected again
+	Lifecycles     int // application lifecycle rows inserted
 	// Failed are objects whose content could not be read as CloudTrail
 	// logs; each failure is an attempt recorded in the ledger.
 	Failed []FailedObject
@@ -227,6 +228,7 @@ type processed struct {
 	cand       Candidate
 	done       ObjectDone
 	violations []rules.Violation
+	lifecycles []rules.Lifecycle
 	bytes      int64
 	err        error   // the object failed as a whole
 	kind       failure // what kind of failure err is
@@ -659,15 +661,12 @@ func (w *worker) evaluate(ctx context.Context) error {
 	for _, r := range po.results {
 		batches = append(batches, r.Batches...)
 	}
-	vs, err := w.p.cfg.Evaluator.Evaluate(ctx, batches)
+	found, err := w.p.cfg.Evaluator.Evaluate(ctx, batches)
 	var inc *rules.IncompleteError
 	if errors.As(err, &inc) && ctx.Err() == nil {
 		// The lookups of some objects failed for now: those are left for
 		// a later run, the others go on with their violations.
-		byObject := make(map[string][]rules.Violation, len(po.objs))
-		for _, v := range vs {
-			byObject[v.ObjectKey] = append(byObject[v.ObjectKey], v)
-		}
+		byObject := perObject(found)
 		for i, pr := range po.objs {
 			var err error
 			if why := inc.Objects[pr.done.Key]; why != nil {
@@ -689,10 +688,7 @@ func (w *worker) evaluate(ctx context.Context) error {
 		}
 		return nil
 	}
-	byObject := make(map[string][]rules.Violation, len(po.objs))
-	for _, v := range vs {
-		byObject[v.ObjectKey] = append(byObject[v.ObjectKey], v)
-	}
+	byObject := perObject(found)
 	for i, pr := range po.objs {
 		if err := w.finish(ctx, pr, po.results[i], byObject[pr.done.Key], err); err != nil {
 			return err
@@ -701,9 +697,25 @@ func (w *worker) evaluate(ctx context.Context) error {
 	return nil
 }
 
-// finish sends one evaluated object on: with its violations, or failed
+// perObject splits findings by the object they came from.
+func perObject(f rules.Findings) map[string]rules.Findings {
+	out := map[string]rules.Findings{}
+	for _, v := range f.Violations {
+		o := out[v.ObjectKey]
+		o.Violations = append(o.Violations, v)
+		out[v.ObjectKey] = o
+	}
+	for _, l := range f.Lifecycles {
+		o := out[l.ObjectKey]
+		o.Lifecycles = append(o.Lifecycles, l)
+		out[l.ObjectKey] = o
+	}
+	return out
+}
+
+// finish sends one evaluated object on: with its findings, or failed
 // with the rules' error evalErr.
-func (w *worker) finish(ctx context.Context, pr processed, res *event.Result, vs []rules.Violation, evalErr error) error {
+func (w *worker) finish(ctx context.Context, pr processed, res *event.Result, f rules.Findings, evalErr error) error {
 	switch {
 	case evalErr != nil && ctx.Err() != nil:
 		pr.fail(failInterrupted, fmt.Errorf("evaluate rules: %w", context.Cause(ctx)))
@@ -715,8 +727,8 @@ func (w *worker) finish(ctx context.Context, pr processed, res *event.Result, vs
 		// A rule failing is not the object's fault: no attempt is counted.
 		pr.fail(failRules, fmt.Errorf("evaluate rules: %w", evalErr))
 	default:
-		pr.violations = vs
-		pr.done.Violations = len(vs)
+		pr.violations, pr.lifecycles = f.Violations, f.Lifecycles
+		pr.done.Violations = len(f.Violations)
 		if err := w.lake(ctx, pr, res); err != nil {
 			pr.fail(err.kind, err.err)
 			break
@@ -863,14 +875,14 @@ func (b *batch) commit(ctx context.Context, in <-chan processed) error {
 	res := b.res
 	var (
 		objs   []ObjectDone
-		vs     []rules.Violation
+		found  rules.Findings
 		events int64
 	)
 	flush := func() error {
 		if len(objs) == 0 {
 			return nil
 		}
-		gr, err := p.cfg.Ledger.ViolationCommitGroup(ctx, b.holder, objs, vs)
+		gr, err := p.cfg.Ledger.ViolationCommitGroup(ctx, b.holder, objs, found)
 		if err != nil {
 			return fmt.Errorf("commit %d objects: %w", len(objs), err)
 		}
@@ -878,13 +890,15 @@ func (b *batch) commit(ctx context.Context, in <-chan processed) error {
 		res.Objects += gr.Objects
 		res.New += gr.New
 		res.SeenAgain += gr.SeenAgain
+		res.Lifecycles += gr.Lifecycles
 		res.Events += events
 		res.Others += len(objs) - gr.Objects // committed by another batch first
 		b.mu.Unlock()
 		b.finished += len(objs)
-		p.log.Debug("group committed", logObjects, len(objs), logViolations, len(vs), logNew, gr.New)
+		p.log.Debug("group committed", logObjects, len(objs), logViolations, len(found.Violations), logNew, gr.New)
 		n := len(objs)
-		objs, vs, events = objs[:0], vs[:0], 0
+		objs, events = objs[:0], 0
+		found = rules.Findings{Violations: found.Violations[:0], Lifecycles: found.Lifecycles[:0]}
 		b.progress(n)
 		return nil
 	}
@@ -903,7 +917,8 @@ func (b *batch) commit(ctx context.Context, in <-chan processed) error {
 			continue
 		}
 		objs = append(objs, pr.done)
-		vs = append(vs, pr.violations...)
+		found.Violations = append(found.Violations, pr.violations...)
+		found.Lifecycles = append(found.Lifecycles, pr.lifecycles...)
 		events += int64(pr.done.Events)
 		res.SkippedRecords += int64(pr.done.Skipped)
 		res.Bytes += pr.bytes

@@ -295,7 +295,7 @@ type crashingLedger struct {
 
 var errCrash = errors.New("simulated crash")
 
-func (c *crashingLedger) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
+func (c *crashingLedger) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, vs rules.Findings) (etl.GroupResult, error) {
 	c.calls++
 	if c.calls == c.n && !c.after {
 		return etl.GroupResult{}, errCrash

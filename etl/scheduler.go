@@ -168,6 +168,6 @@ func (s *Scheduler) batch(ctx context.Context) {
 		return
 	}
 	s.log.Info("batch done", logObjects, res.Objects, logFailed, len(res.Failed), logEvents, res.Events,
-		logUnread, len(res.Unread), logOthers, res.Others, logNew, res.New, logSeenAgain, res.SeenAgain, logDuration, res.Duration.Round(time.Millisecond),
+		logUnread, len(res.Unread), logOthers, res.Others, logNew, res.New, logSeenAgain, res.SeenAgain, logLifecycles, res.Lifecycles, logDuration, res.Duration.Round(time.Millisecond),
 		logInterrupted, res.Interrupted)
 }

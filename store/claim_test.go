@@ -69,7 +69,7 @@ func TestLedgerClaim(t *testing.T) {
 	if err := st.LedgerRelease(ctx, "A", []string{"a"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ViolationCommitGroup(ctx, "A", []etl.ObjectDone{object("b")}, nil); err != nil {
+	if _, err := st.ViolationCommitGroup(ctx, "A", []etl.ObjectDone{object("b")}, rules.Findings{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.LedgerMarkFailed(ctx, "A", etl.ObjectFailed{Key: "c", Reason: "decode: bad"}, 3); err != nil {
@@ -310,7 +310,7 @@ func TestStore_stalledServer(t *testing.T) {
 		"states": func() error { _, err := pst.LedgerStates(ctx, []string{"a"}); return err },
 		"claim":  func() error { _, err := pst.LedgerClaim(ctx, "h", []string{"a"}, time.Minute); return err },
 		"commit": func() error {
-			_, err := pst.ViolationCommitGroup(ctx, "h", []etl.ObjectDone{object("a")}, []rules.Violation{violation("e1")})
+			_, err := pst.ViolationCommitGroup(ctx, "h", []etl.ObjectDone{object("a")}, rules.Findings{Violations: []rules.Violation{violation("e1")}})
 			return err
 		},
 	} {

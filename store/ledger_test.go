@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fullstop-audit/fullstop/etl"
+	"github.com/fullstop-audit/fullstop/rules"
 )
 
 func TestLedgerMarkFailed(t *testing.T) {
@@ -101,7 +102,7 @@ func TestLedgerGetAndList(t *testing.T) {
 	}
 	done := etl.ObjectDone{Key: "b", ETag: "e1", Size: 10, Events: 5, Skipped: 1, SkipReasons: []string{"record 2: bad"},
 		Violations: 2, StartedAt: t0, FinishedAt: t0.Add(1500 * time.Millisecond)}
-	if _, err := st.ViolationCommitGroup(ctx, "test", []etl.ObjectDone{done}, nil); err != nil {
+	if _, err := st.ViolationCommitGroup(ctx, "test", []etl.ObjectDone{done}, rules.Findings{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.LedgerMarkFailed(ctx, "test", etl.ObjectFailed{Key: "a", Size: 3, Reason: "gunzip: bad", StartedAt: t0, FinishedAt: t0}, 3); err != nil {

@@ -25,10 +25,10 @@ var (
 	violationTypeCreateUnknownSQL string
 	//go:embed query/violation_upsert.sql
 	violationUpsertSQL string
-	//go:embed query/violation_stack_create.sql
-	violationStackCreateSQL string
-	//go:embed query/violation_version_create.sql
-	violationVersionCreateSQL string
+	//go:embed query/stack_application_create.sql
+	stackApplicationCreateSQL string
+	//go:embed query/stack_version_create.sql
+	stackVersionCreateSQL string
 )
 
 // violationInColumns are the columns of the temporary table violation_in,
@@ -44,7 +44,7 @@ var violationInColumns = []string{
 // writer.
 const commitTries = 3
 
-// ViolationCommitGroup writes the violations of a group of objects and marks
+// ViolationCommitGroup writes the findings of a group of objects and marks
 // the objects done, in one transaction.
 //
 // Violations with the same identity are merged, the first one kept: in the
@@ -54,13 +54,17 @@ const commitTries = 3
 // created with the reference's defaults. An empty InstanceID, Username,
 // MetaInfo or Rule is stored as NULL, a zero EventTime as NULL; NUL bytes and
 // invalid UTF-8, which PostgreSQL text cannot hold, become U+FFFD.
-func (s *Store) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
+//
+// Lifecycle rows are inserted with the applications and versions they
+// name; one stored before for the same event, instance and event type is
+// left as it is.
+func (s *Store) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, found rules.Findings) (etl.GroupResult, error) {
 	objs = lastPerKey(objs)
 	var res etl.GroupResult
 	var err error
 	for try := 1; try <= commitTries; try++ {
 		tctx, cancel := s.transactionCtx(ctx)
-		res, err = s.commitGroup(tctx, holder, objs, vs)
+		res, err = s.commitGroup(tctx, holder, objs, found)
 		err = s.dbErr(tctx, err)
 		cancel()
 		if !retryable(err) {
@@ -69,12 +73,13 @@ func (s *Store) ViolationCommitGroup(ctx context.Context, holder string, objs []
 		s.log.Warn("group commit conflicted with another writer, retrying", logTry, try, logErr, err)
 	}
 	if err != nil {
-		return etl.GroupResult{}, fmt.Errorf("commit group of %d objects, %d violations: %w", len(objs), len(vs), err)
+		return etl.GroupResult{}, fmt.Errorf("commit group of %d objects, %d violations, %d lifecycle rows: %w",
+			len(objs), len(found.Violations), len(found.Lifecycles), err)
 	}
 	return res, nil
 }
 
-func (s *Store) commitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, vs []rules.Violation) (etl.GroupResult, error) {
+func (s *Store) commitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, found rules.Findings) (etl.GroupResult, error) {
 	var res etl.GroupResult
 	var created []string
 	skipped := 0
@@ -100,17 +105,16 @@ func (s *Store) commitGroup(ctx context.Context, holder string, objs []etl.Objec
 			}
 		}
 		skipped = len(lost)
-		var keep []rules.Violation
-		if len(lost) == 0 {
-			keep = vs
-		} else {
-			for _, v := range vs {
-				if !lost[v.ObjectKey] {
-					keep = append(keep, v)
-				}
-			}
+		vs, ls := found.Violations, found.Lifecycles
+		if len(lost) > 0 {
+			vs = slices.DeleteFunc(slices.Clone(vs), func(v rules.Violation) bool { return lost[v.ObjectKey] })
+			ls = slices.DeleteFunc(slices.Clone(ls), func(l rules.Lifecycle) bool { return lost[l.ObjectKey] })
 		}
-		res.New, res.SeenAgain, created, err = s.writeViolations(ctx, tx, keep, auditUser)
+		res.New, res.SeenAgain, created, err = s.writeViolations(ctx, tx, vs, auditUser)
+		if err != nil {
+			return err
+		}
+		res.Lifecycles, err = writeLifecycles(ctx, tx, ls, auditUser)
 		return err
 	})
 	if err != nil {
@@ -140,7 +144,7 @@ func (s *Store) writeViolations(ctx context.Context, tx pgx.Tx, vs []rules.Viola
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	stack := false
+	var apps, versions []*string
 	rows := make([][]any, len(merged))
 	for i, v := range merged {
 		var ruleID *int64
@@ -151,7 +155,9 @@ func (s *Store) writeViolations(ctx context.Context, tx pgx.Tx, vs []rules.Viola
 			ruleID = &id
 			comment = cleanText(rules.WhitelistComment(r.Rule().Reason))
 		}
-		stack = stack || v.Application != "" || v.Version != ""
+		if v.Application != "" || v.Version != "" {
+			apps, versions = append(apps, nullString(v.Application)), append(versions, nullString(v.Version))
+		}
 		rows[i] = []any{
 			v.Type, v.EventID, v.AccountID, v.Region, nullText(v.InstanceID), nullText(v.Username),
 			nullText(v.MetaInfo), nullText(v.Rule), nullTime(v.EventTime), seen[i],
@@ -164,13 +170,8 @@ func (s *Store) writeViolations(ctx context.Context, tx pgx.Tx, vs []rules.Viola
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"violation_in"}, violationInColumns, pgx.CopyFromRows(rows)); err != nil {
 		return 0, 0, nil, fmt.Errorf("copy violations: %w", err)
 	}
-	if stack {
-		if _, err := tx.Exec(ctx, violationStackCreateSQL, user); err != nil {
-			return 0, 0, nil, fmt.Errorf("create applications: %w", err)
-		}
-		if _, err := tx.Exec(ctx, violationVersionCreateSQL, user); err != nil {
-			return 0, 0, nil, fmt.Errorf("create application versions: %w", err)
-		}
+	if err := createStack(ctx, tx, user, apps, versions); err != nil {
+		return 0, 0, nil, err
 	}
 	tr, err := tx.Query(ctx, violationTypeCreateUnknownSQL, user)
 	if err != nil {
@@ -234,6 +235,29 @@ func nullText(s string) any {
 		return nil
 	}
 	return s
+}
+
+// nullString is nil for "" and &s otherwise: a text array element.
+func nullString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// createStack creates the applications apps and their versions versions
+// (pairs; nil elements are NULL) that do not exist yet, in tx.
+func createStack(ctx context.Context, tx pgx.Tx, user string, apps, versions []*string) error {
+	if len(apps) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, stackApplicationCreateSQL, user, apps); err != nil {
+		return fmt.Errorf("create applications: %w", err)
+	}
+	if _, err := tx.Exec(ctx, stackVersionCreateSQL, user, apps, versions); err != nil {
+		return fmt.Errorf("create application versions: %w", err)
+	}
+	return nil
 }
 
 // nullTime is NULL for the zero time.

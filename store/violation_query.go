@@ -81,6 +81,7 @@ var violationSortColumns = map[string]string{
 var notNullColumns = map[string]bool{
 	"v.id": true, "v.version": true, "v.violation_type_entity_id": true, "v.created": true,
 	"v.last_seen": true, "v.seen_count": true,
+	"l.id": true, "l.created": true,
 }
 
 // ViolationSortProperties returns the properties a page of violations can
@@ -236,7 +237,7 @@ func filterWhere(f ViolationFilter) *where {
 // limit of them, and how many f selects in all. A sort property outside
 // ViolationSortProperties is an error.
 func (s *Store) ViolationPage(ctx context.Context, f ViolationFilter, sorts []Sort, offset, limit int) ([]Violation, int64, error) {
-	order, err := orderBy(sorts)
+	order, err := orderBy(sorts, violationSortColumns, "v.id")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -271,12 +272,13 @@ func (s *Store) ViolationPage(ctx context.Context, f ViolationFilter, sorts []So
 	return out, total, nil
 }
 
-// orderBy returns the ORDER BY clause of sorts, from the fixed column table.
-func orderBy(sorts []Sort) (string, error) {
+// orderBy returns the ORDER BY clause of sorts, from the fixed column
+// table columns, ending with the key column id (unique, not NULL).
+func orderBy(sorts []Sort, columns map[string]string, id string) (string, error) {
 	var parts []string
 	byID := false
 	for _, so := range sorts {
-		col, ok := violationSortColumns[so.Property]
+		col, ok := columns[so.Property]
 		if !ok {
 			return "", fmt.Errorf("%w: cannot sort by %q", ErrBadSort, so.Property)
 		}
@@ -288,10 +290,10 @@ func orderBy(sorts []Sort) (string, error) {
 			dir += " NULLS LAST"
 		}
 		parts = append(parts, col+dir)
-		byID = byID || col == "v.id"
+		byID = byID || col == id
 	}
 	if !byID {
-		parts = append(parts, "v.id ASC")
+		parts = append(parts, id+" ASC")
 	}
 	return "\nORDER BY " + strings.Join(parts, ", "), nil
 }

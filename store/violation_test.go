@@ -41,7 +41,7 @@ func object(key string) etl.ObjectDone {
 
 func commit(t *testing.T, st *Store, objs []etl.ObjectDone, vs ...rules.Violation) etl.GroupResult {
 	t.Helper()
-	res, err := st.ViolationCommitGroup(context.Background(), "test", objs, vs)
+	res, err := st.ViolationCommitGroup(context.Background(), "test", objs, rules.Findings{Violations: vs})
 	if err != nil {
 		t.Fatalf("commit group: %v", err)
 	}
@@ -276,7 +276,7 @@ func TestViolationCommitGroup_atomic(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			st := setup(t)
-			_, err := st.ViolationCommitGroup(tt.ctx, "test", tt.objs, tt.vs)
+			_, err := st.ViolationCommitGroup(tt.ctx, "test", tt.objs, rules.Findings{Violations: tt.vs})
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("commit error = %v, want one containing %q", err, tt.wantErr)
 			}
@@ -396,7 +396,7 @@ func TestViolationCommitGroup_concurrent(t *testing.T) {
 		rand.New(rand.NewPCG(uint64(w), 1)).Shuffle(len(mine), func(i, j int) { mine[i], mine[j] = mine[j], mine[i] })
 		g.Go(func() error {
 			var err error
-			results[w], err = st.ViolationCommitGroup(ctx, "test", []etl.ObjectDone{object(fmt.Sprint("w", w)), object("shared")}, mine)
+			results[w], err = st.ViolationCommitGroup(ctx, "test", []etl.ObjectDone{object(fmt.Sprint("w", w)), object("shared")}, rules.Findings{Violations: mine})
 			return err
 		})
 	}

@@ -620,7 +620,7 @@ func TestWhitelist_concurrentCreate(t *testing.T) {
 					vs[i] = violation(fmt.Sprintf("w%d-g%02d-%02d", w, gi, i))
 					vs[i].ObjectKey = key
 				}
-				if _, err := st.ViolationCommitGroup(ctx, fmt.Sprint("writer", w), []etl.ObjectDone{object(key)}, vs); err != nil {
+				if _, err := st.ViolationCommitGroup(ctx, fmt.Sprint("writer", w), []etl.ObjectDone{object(key)}, rules.Findings{Violations: vs}); err != nil {
 					return fmt.Errorf("writer %d group %d: %w", w, gi, err)
 				}
 				started <- struct{}{}

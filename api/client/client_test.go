@@ -115,7 +115,7 @@ func (e *env) seed(t *testing.T, first, n int) {
 		}
 	}
 	_, err := e.st.ViolationCommitGroup(context.Background(), "test", []etl.ObjectDone{{Key: key, ETag: "e", Size: 1,
-		StartedAt: time.Now(), FinishedAt: time.Now()}}, vs)
+		StartedAt: time.Now(), FinishedAt: time.Now()}}, rules.Findings{Violations: vs})
 	if err != nil {
 		t.Fatalf("commit group: %v", err)
 	}

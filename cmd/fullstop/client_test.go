@@ -418,7 +418,7 @@ func TestClient_LimitAboveThePageCap(t *testing.T) {
 			Region: "us-east-1", InstanceID: fmt.Sprintf("i-%04d", i), MetaInfo: `{}`, ObjectKey: key})
 	}
 	if _, err := st.ViolationCommitGroup(ctx, "test", []etl.ObjectDone{{Key: key, ETag: "e", Size: 1,
-		StartedAt: time.Now(), FinishedAt: time.Now()}}, vs); err != nil {
+		StartedAt: time.Now(), FinishedAt: time.Now()}}, rules.Findings{Violations: vs}); err != nil {
 		t.Fatal(err)
 	}
 	env := []string{"XDG_CONFIG_HOME=" + t.TempDir(), "FULLSTOP_URL=" + base}

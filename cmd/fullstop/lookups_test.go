@@ -93,6 +93,9 @@ func TestBackfill_AWSLookups(t *testing.T) {
 	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`); n != 0 {
 		t.Fatalf("%d ledger rows while the lookups failed, want none (the object waits for the next batch)", n)
 	}
+	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.lifecycle`); n != 0 {
+		t.Fatalf("%d lifecycle rows while the lookups failed, want none", n)
+	}
 
 	code, out, errOut = fullstop(t, env, args...)
 	if code != 0 {
@@ -112,6 +115,24 @@ func TestBackfill_AWSLookups(t *testing.T) {
 		WHERE x.violation_type_entity_id = 'MISSING_SOURCE_IN_USER_DATA'`)
 	if app != "kio 1.2" {
 		t.Errorf("application and version of MISSING_SOURCE_IN_USER_DATA: %q, want \"kio 1.2\" from the user data", app)
+	}
+	// The one instance whose user data names its application and version
+	// has a lifecycle row, stored once however often its object is read.
+	const lifecycleRows = `SELECT string_agg(concat_ws(' ', l.event_id, l.event_type, l.instance_id, a.name, v.name, l.image_id, l.image_name,
+		to_char(l.event_date AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')), ', ') FROM fullstop_data.lifecycle l
+		JOIN fullstop_data.application a ON a.id = l.application JOIN fullstop_data.app_version v ON v.id = l.application_version`
+	wantRow := "launch-0 RunInstances i-0aaaaaaaaaaaaaaa1 kio 1.2 " + taupageAMI + " Taupage-AMI-20240201 2024-03-01T10:00:00"
+	if got := query[string](t, db, lifecycleRows); got != wantRow {
+		t.Fatalf("lifecycle rows: %q, want %q", got, wantRow)
+	}
+	if !strings.Contains(out, "lifecycle   1 rows added") {
+		t.Errorf("summary does not count the lifecycle row:\n%s", out)
+	}
+	if code, out, errOut := fullstop(t, env, append(args, "--reprocess")...); code != 0 {
+		t.Fatalf("backfill --reprocess: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if got := query[string](t, db, lifecycleRows); got != wantRow {
+		t.Errorf("lifecycle rows after --reprocess: %q, want only %q", got, wantRow)
 	}
 }
 

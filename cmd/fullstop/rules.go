@@ -162,9 +162,9 @@ func runCase(c *cli.Context, a *app, tc fixture.Case) ([]string, string, error) 
 		return nil, "", fmt.Errorf("decode events.json: %w", err)
 	}
 	defer res.Release()
-	vs, err := eng.Evaluate(c.Context, res.Batches)
+	found, err := eng.Evaluate(c.Context, res.Batches)
 	if err != nil {
 		return nil, "", fmt.Errorf("evaluate: %w", err)
 	}
-	return tc.Check(vs)
+	return tc.Check(found.Violations)
 }

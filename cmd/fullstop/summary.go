@@ -53,6 +53,9 @@ func printSummary(w io.Writer, cmd, source string, from, to time.Time, r *etl.Re
 		r.Objects, len(r.Failed), r.AlreadyDone, r.Quarantined, more, r.Listed, r.ListCalls)
 	fmt.Fprintf(w, "  events      %d (%d records skipped)\n", r.Events, r.SkippedRecords)
 	fmt.Fprintf(w, "  violations  %d new, %d seen again\n", r.New, r.SeenAgain)
+	if r.Lifecycles > 0 {
+		fmt.Fprintf(w, "  lifecycle   %d rows added\n", r.Lifecycles)
+	}
 	mbs := 0.0
 	if r.Duration > 0 {
 		mbs = float64(r.Bytes) / 1e6 / r.Duration.Seconds()

@@ -49,6 +49,9 @@ type Engine struct {
 	filter    eventFilter   // the only events loaded; nil: all
 	disabled  []Disabled    // rules not run, for want of a lookup
 	items     bool          // a rule or enricher reads the view ec2_instance_items
+	// lifecycles: the resolver reads user data, so Evaluate also returns
+	// the lifecycle rows of query/lifecycles.sql.
+	lifecycles bool
 	// enrichments are the enrichers the rules need, in file order.
 	enrichments []*enrichment
 	// levels are the enrichments by level: a level's read only the tables
@@ -92,7 +95,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	for _, d := range e.disabled {
 		e.log.DebugContext(ctx, "rule disabled", logRule, d.Rule.File, logReason, d.Reason)
 	}
-	e.filter = newEventFilter(e.rules)
+	if e.lifecycles {
+		e.filter = newEventFilter(append(slices.Clone(e.rules), lifecycleEvents))
+	} else {
+		e.filter = newEventFilter(e.rules)
+	}
 	if err := e.createConfigTables(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -160,6 +167,10 @@ func (e *Engine) planColumns(ctx context.Context) error {
 	for _, x := range e.enrichments {
 		qs = append(qs, query{x.File, x.SQL})
 		items = items || usesInstanceItems(x.SQL)
+	}
+	if e.lifecycles {
+		qs = append(qs, query{lifecycleEvents.File, lifecyclesSQL})
+		items = true
 	}
 	if items {
 		qs = append(qs, query{"the view " + instanceItemsView, instanceItemsSQL})
@@ -301,6 +312,11 @@ func (e *Engine) checkRules(ctx context.Context) error {
 			return fmt.Errorf("rule %q: %w", r.File, err)
 		}
 	}
+	if e.lifecycles {
+		if _, err := e.lifecycleRows(ctx, conn, nil); err != nil {
+			return fmt.Errorf("%s: run over no events: %w", lifecycleEvents.File, err)
+		}
+	}
 	return nil
 }
 
@@ -336,24 +352,32 @@ func checkRule(ctx context.Context, conn *sql.Conn, r rules.Rule) error {
 
 // Evaluate runs every rule over the events in batches, which must have the
 // schema Config.Schema, and returns the violations sorted by type and
-// identity. Batches stay owned by the caller. No events: nil, nil.
-func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, error) {
+// identity, with the lifecycle rows of the EC2 instance events when the
+// resolver reads user data. Batches stay owned by the caller. No events:
+// empty findings, nil. With a *rules.IncompleteError, the findings are
+// those of the other objects.
+func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) (rules.Findings, error) {
+	vs, ls, err := e.evaluate(ctx, batches)
+	return rules.Findings{Violations: vs, Lifecycles: ls}, err
+}
+
+func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, []rules.Lifecycle, error) {
 	var n int64
 	for i, b := range batches {
 		if !b.Schema().Equal(e.input) {
-			return nil, fmt.Errorf("evaluate: batch %d does not have the event schema", i)
+			return nil, nil, fmt.Errorf("evaluate: batch %d does not have the event schema", i)
 		}
 		n += b.NumRows()
 	}
 	if n == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if e.filter != nil {
 		// Every rule names the events it reads: DuckDB gets only those,
 		// often none.
 		kept, err := prefilter(ctx, batches, e.filter, e.input)
 		if err != nil {
-			return nil, fmt.Errorf("evaluate: %w", err)
+			return nil, nil, fmt.Errorf("evaluate: %w", err)
 		}
 		defer func() {
 			for _, b := range kept {
@@ -365,26 +389,26 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 			n += b.NumRows()
 		}
 		if n == 0 {
-			return nil, nil
+			return nil, nil, nil
 		}
 	}
 	start := time.Now()
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate: get connection: %w", err)
+		return nil, nil, fmt.Errorf("evaluate: get connection: %w", err)
 	}
 	defer conn.Close()
 	defer e.unload(ctx, conn)
 	if err := e.load(ctx, conn, batches); err != nil {
-		return nil, fmt.Errorf("evaluate: %w", err)
+		return nil, nil, fmt.Errorf("evaluate: %w", err)
 	}
 	loaded := time.Since(start)
 	failed, err := e.enrich(ctx, conn)
 	if err != nil {
-		return nil, fmt.Errorf("evaluate: %w", err)
+		return nil, nil, fmt.Errorf("evaluate: %w", err)
 	}
 	if err := e.createViews(ctx, conn); err != nil {
-		return nil, fmt.Errorf("evaluate: %w", err)
+		return nil, nil, fmt.Errorf("evaluate: %w", err)
 	}
 
 	// One violation per identity and object: the same event delivered in
@@ -398,7 +422,7 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 	for _, r := range e.rules {
 		vs, err := e.run(ctx, conn, r)
 		if err != nil {
-			return nil, fmt.Errorf("evaluate rule %q: %w", r.File, err)
+			return nil, nil, fmt.Errorf("evaluate rule %q: %w", r.File, err)
 		}
 		for _, v := range vs {
 			if failed[v.ObjectKey] != nil {
@@ -411,11 +435,50 @@ func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 		}
 	}
 	sortViolations(out)
-	e.log.DebugContext(ctx, "rules evaluated", logEvents, n, logViolations, len(out),
+	var ls []rules.Lifecycle
+	if e.lifecycles {
+		if ls, err = e.lifecycleRows(ctx, conn, failed); err != nil {
+			return nil, nil, fmt.Errorf("evaluate %s: %w", lifecycleEvents.File, err)
+		}
+	}
+	e.log.DebugContext(ctx, "rules evaluated", logEvents, n, logViolations, len(out), logLifecycles, len(ls),
 		logLoad, loaded, logTotal, time.Since(start))
 	if len(failed) > 0 {
-		return out, &rules.IncompleteError{Objects: failed}
+		return out, ls, &rules.IncompleteError{Objects: failed}
 	}
+	return out, ls, nil
+}
+
+// lifecycleRows runs query/lifecycles.sql on a loaded, enriched
+// connection and returns its rows, but those of the objects in failed.
+func (e *Engine) lifecycleRows(ctx context.Context, conn *sql.Conn, failed map[string]error) ([]rules.Lifecycle, error) {
+	rows, err := conn.QueryContext(ctx, lifecyclesSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []rules.Lifecycle
+	for rows.Next() {
+		var l rules.Lifecycle
+		var image, name sql.NullString
+		var at sql.NullTime
+		if err := rows.Scan(&l.EventID, &l.EventType, &at, &l.AccountID, &l.Region, &l.InstanceID,
+			&image, &name, &l.Application, &l.Version, &l.ObjectKey); err != nil {
+			return nil, fmt.Errorf("read row: %w", err)
+		}
+		if failed[l.ObjectKey] != nil {
+			continue // its object is evaluated again by a later run
+		}
+		l.EventDate, l.ImageID, l.ImageName = at.Time.UTC(), image.String, name.String
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Key(), out[j].Key()
+		return slices.Compare(a[:], b[:]) < 0 || slices.Equal(a[:], b[:]) && out[i].ObjectKey < out[j].ObjectKey
+	})
 	return out, nil
 }
 

@@ -21,6 +21,17 @@ var instanceItemsSQL string
 //go:embed query/taupage_launches.sql
 var taupageLaunchesSQL string
 
+//go:embed query/lifecycles.sql
+var lifecyclesSQL string
+
+// lifecycleReads are the enrichment tables query/lifecycles.sql reads
+// besides user_data, and lifecycleEvents the events it is about.
+var (
+	lifecycleReads  = []string{"instances", "images"}
+	lifecycleEvents = rules.Rule{File: "rules/duckdb/query/lifecycles.sql", Sources: []string{"ec2.amazonaws.com"},
+		Events: []string{"RunInstances", "StartInstances", "StopInstances", "TerminateInstances"}}
+)
+
 // taupageLaunchesView is the view of launches with their Taupage user
 // data (query/taupage_launches.sql), made after the enrichers when a rule
 // needs the table it reads.
@@ -100,6 +111,17 @@ func (e *Engine) planEnrichment(cfg Config) error {
 		}
 	}
 	e.rules = enabled
+	// The lifecycle rows come with the user data: when the resolver can
+	// read it, every evaluation yields them too.
+	if x := byTable[userDataTable]; x != nil && x.available {
+		e.lifecycles = true
+		need(userDataTable)
+		for _, t := range lifecycleReads {
+			if byTable[t] != nil {
+				need(t)
+			}
+		}
+	}
 	level := map[string]int{}
 	for _, x := range all {
 		if !needed[x.Table] {

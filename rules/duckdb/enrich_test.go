@@ -42,7 +42,7 @@ func TestEnrich_oneLookupPerKey(t *testing.T) {
 		"ec2.image": {{Key: []string{"111", "eu-west-1", "ami-1"}, Answer: json.RawMessage(`{"image_id":"ami-1","name":"ubuntu","owner_id":"9"}`)}},
 	})
 	e := newEngine(t, Config{Resolver: res, TaupageOwners: []string{"9"}})
-	vs, err := e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 1000), "k1"))
+	vs, err := violations(e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 1000), "k1")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestEnrich_failedLookupLeavesItsObjects(t *testing.T) {
 	})
 	e := newEngine(t, Config{Resolver: res})
 	batches := append(decodeString(t, runInstances("111", "ami-1", 2), "ok"), decodeString(t, runInstances("222", "ami-2", 2), "throttled")...)
-	vs, err := e.Evaluate(context.Background(), batches)
+	vs, err := violations(e.Evaluate(context.Background(), batches))
 	var inc *rules.IncompleteError
 	if !errors.As(err, &inc) {
 		t.Fatalf("Evaluate() error = %v, want an *rules.IncompleteError", err)
@@ -117,7 +117,7 @@ func TestEnrich_noResolverDisables(t *testing.T) {
 			t.Errorf("%s is not run without a resolver", typ)
 		}
 	}
-	vs, err := e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 3), "k"))
+	vs, err := violations(e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 3), "k")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestEnrich_manyKeys(t *testing.T) {
 	res := fixture.NewResolver(map[string][]fixture.Answer{"ec2.image": answers})
 	e := newEngine(t, Config{Resolver: res, TaupageOwners: []string{"9"}})
 	doc := `{"Records":[` + strings.Join(recs, ",") + `]}`
-	vs, err := e.Evaluate(context.Background(), decodeString(t, doc, "k"))
+	vs, err := violations(e.Evaluate(context.Background(), decodeString(t, doc, "k")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestEnrich_absentEventsAskNothing(t *testing.T) {
 "eventSource":"lambda.amazonaws.com","eventName":"CreateFunction20150331","awsRegion":"us-west-2",
 "userIdentity":{"type":"IAMUser","accountId":"111","arn":"arn:aws:iam::111:user/u"},
 "requestParameters":{"functionName":"f","code":{}},"responseElements":{"functionName":"f","functionArn":"arn:aws:lambda:us-west-2:111:function:f"}}]}`
-	vs, err := e.Evaluate(context.Background(), decodeString(t, doc, "lambda"))
+	vs, err := violations(e.Evaluate(context.Background(), decodeString(t, doc, "lambda")))
 	if err != nil {
 		t.Fatalf("Evaluate() error = %v, want none: no lookup is needed", err)
 	}
@@ -202,7 +202,7 @@ func TestEnrich_absentEventsAskNothing(t *testing.T) {
 		t.Errorf("violations %v, want the Lambda rules'", types)
 	}
 	// With a launch, the EC2 lookups are asked (and fail here).
-	if _, err := e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 1), "launch")); err == nil {
+	if _, err := violations(e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 1), "launch"))); err == nil {
 		t.Error("a launch with failing lookups: no error")
 	}
 }

@@ -5,6 +5,7 @@ package duckdb
 const (
 	logErr        = "err"
 	logEvents     = "events"
+	logLifecycles = "lifecycles"
 	logLoad       = "load"
 	logReason     = "reason"
 	logRule       = "rule"

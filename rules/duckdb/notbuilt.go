@@ -24,8 +24,8 @@ func (*Engine) Rules() []rules.Rule { return nil }
 func (*Engine) Disabled() []Disabled { return nil }
 
 // Evaluate returns ErrNotBuilt.
-func (*Engine) Evaluate(context.Context, []arrow.RecordBatch) ([]rules.Violation, error) {
-	return nil, ErrNotBuilt
+func (*Engine) Evaluate(context.Context, []arrow.RecordBatch) (rules.Findings, error) {
+	return rules.Findings{}, ErrNotBuilt
 }
 
 // Close does nothing.

@@ -1,13 +1,13 @@
--- Creates the versions the group's violations name, within their
--- application, and links them to it (run after violation_stack_create).
--- A version is unique within its application (a version seen without an
--- application has none). The statement's own scan of app_version does not
--- see the versions its CTE inserts, so those come from RETURNING.
+-- Creates the versions $3 of the applications $2 (the arrays are pairs;
+-- run after stack_application_create), and links them to it. A version is
+-- unique within its application (a version seen without an application
+-- has none). The statement's own scan of app_version does not see the
+-- versions its CTE inserts, so those come from RETURNING.
 WITH pairs AS (
-    SELECT DISTINCT a.id AS application_id, vi.app_version AS name
-    FROM violation_in vi
-    LEFT JOIN fullstop_data.application a ON a.name = vi.application
-    WHERE vi.app_version IS NOT NULL
+    SELECT DISTINCT a.id AS application_id, p.version AS name
+    FROM unnest($2::text[], $3::text[]) AS p(application, version)
+    LEFT JOIN fullstop_data.application a ON a.name = p.application
+    WHERE p.version IS NOT NULL
 ), created AS (
     INSERT INTO fullstop_data.app_version (application_id, name, created, created_by, last_modified, last_modified_by, version)
     SELECT application_id, name, now(), $1, now(), $1, 0
