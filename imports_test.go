@@ -24,7 +24,7 @@ const module = "github.com/fullstop-audit/fullstop"
 // architecture document.
 var mayImport = map[string][]string{
 	"cmd/...":            {"..."}, // wiring: flags fill each package's Config
-	"api/...":            {"api/...", "store", "rules"},
+	"api/...":            {"api/...", "store", "rules", "lookup/taupage"},
 	"jobs/...":           {"jobs/...", "rules", "lookup/..."},
 	"store":              {"etl", "rules", "migrations", "sql"},
 	"store/pgtest":       {},

@@ -43,6 +43,12 @@ var (
 		{name: "sort", in: "query", kind: kindSort, def: "id,asc",
 			desc: "property[,asc|desc], repeatable; properties are the violation's camelCase fields (id, created, accountId, lastSeen …)."},
 	}
+	lifecyclePageParams = []param{
+		{name: "page", in: "query", kind: kindPage, def: "0", desc: "0-based page number."},
+		{name: "size", in: "query", kind: kindPageSize, def: "10", desc: "Page size, 1 to 1000."},
+		{name: "sort", in: "query", kind: kindSort, def: "created,asc",
+			desc: "property[,asc|desc], repeatable; properties: id, created, lastModified, eventDate, eventType, accountId, region, instanceId, instanceBootTime, imageId, imageName."},
+	}
 	stateParams = []param{
 		{name: "state", in: "query", kind: kindString, enum: []string{"open", "resolved", "whitelisted", "any"},
 			desc: "Violations in this state; wins over checked/resolved and whitelisted."},
@@ -157,6 +163,37 @@ func apiRoutes() []route {
 			}, stateParams),
 			responses: with([]response{{status: http.StatusOK, desc: "Counts.", schema: []ApplicationCount{}}}, problemResponses...),
 			handle:    (*server).countByApplication,
+		},
+		{
+			method: http.MethodGet, path: "/api/lifecycles/applications/{name}/versions", id: "listApplicationLifecycles", tag: "lifecycles",
+			summary: "Lifecycle rows of an application",
+			desc:    "The EC2 events (Run, Start, Stop and TerminateInstances) of the application's instances and the boots they reported, a page at a time; sorted by created by default.",
+			params: joinParams([]param{{name: "name", in: "path", kind: kindString, required: true, desc: "The application's name (application_id of the user data)."}},
+				lifecyclePageParams),
+			responses: with([]response{{status: http.StatusOK, desc: "A page of lifecycle rows.", schema: Page[Lifecycle]{}}}, problemResponses...),
+			handle:    (*server).listLifecycles,
+		},
+		{
+			method: http.MethodGet, path: "/api/lifecycles/applications/{name}/versions/{version}", id: "listVersionLifecycles", tag: "lifecycles",
+			summary: "Lifecycle rows of an application's version",
+			params: joinParams([]param{
+				{name: "name", in: "path", kind: kindString, required: true, desc: "The application's name."},
+				{name: "version", in: "path", kind: kindString, required: true, desc: "The version's name (application_version of the user data)."},
+			}, lifecyclePageParams),
+			responses: with([]response{{status: http.StatusOK, desc: "A page of lifecycle rows.", schema: Page[Lifecycle]{}}}, problemResponses...),
+			handle:    (*server).listLifecycles,
+		},
+		{
+			method: http.MethodPost, path: "/api/instance-logs", id: "createInstanceLog", tag: "lifecycles",
+			summary: "Upload an instance's user data or audit log",
+			desc: "Taupage instances call it at boot. The decoded log_data is stored in the instance-data bucket under " +
+				"{account}/{region}/{yyyy}/{mm}/{dd}/{instance}-{boot time}/ as taupage.yaml (USER_DATA) or " +
+				"audit-log-{now}.log.gz (AUDIT_LOG); user data naming application_id and application_version adds the " +
+				"boot's lifecycle row, once.",
+			body: &body{desc: "The log.", schema: InstanceLog{}, required: true},
+			responses: with([]response{{status: http.StatusCreated, desc: "Stored."}},
+				append(problemResponses, tooLarge)...),
+			handle: (*server).createInstanceLog,
 		},
 		{
 			method: http.MethodGet, path: "/api/whitelisting-rules", id: "listWhitelistingRules", tag: "whitelisting rules",

@@ -37,6 +37,8 @@ type Store interface {
 	WhitelistRuleReplace(ctx context.Context, id int64, r rules.WhitelistRule, expiry time.Time, user string) (store.StoredWhitelistRule, error)
 	WhitelistRuleExpire(ctx context.Context, id int64, expiry time.Time, user string) error
 	WhitelistRuleApply(ctx context.Context, id int64, dryRun bool, user string) (int, error)
+	LifecyclePage(ctx context.Context, f store.LifecycleFilter, sorts []store.Sort, offset, limit int) ([]store.Lifecycle, int64, error)
+	LifecycleAddBoot(ctx context.Context, b store.InstanceBoot, user string) (bool, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -77,6 +79,11 @@ type Config struct {
 	Registerer   prometheus.Registerer
 	Gatherer     prometheus.Gatherer
 	MaxBodyBytes int64 // default DefaultMaxBodyBytes
+	// InstanceData is the instance-data bucket POST /api/instance-logs
+	// writes to; nil: that route answers 503. InstanceDataName names it
+	// in the lifecycle rows' userdata_path (bucket[/prefix]).
+	InstanceData     InstanceData
+	InstanceDataName string
 }
 
 // server holds the handlers' dependencies.
@@ -90,6 +97,9 @@ type server struct {
 	metrics  *requestMetrics
 	routes   []route
 	allowed  map[string][]string // path: methods
+
+	instanceData     InstanceData
+	instanceDataName string
 }
 
 // New returns the API's handler: every route of Routes, /health, /metrics
@@ -101,6 +111,7 @@ func New(cfg Config) (http.Handler, error) {
 	s := &server{
 		st: cfg.Store, verifier: cfg.Verifier, rights: cfg.Rights, teams: cfg.AllowedTeams,
 		log: cfg.Log, maxBody: cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		instanceData: cfg.InstanceData, instanceDataName: cfg.InstanceDataName,
 	}
 	if len(s.teams) == 0 {
 		s.teams = []string{"stups"}

@@ -57,3 +57,48 @@ func cleanLifecycle(l rules.Lifecycle) rules.Lifecycle {
 	}
 	return l
 }
+
+//go:embed query/lifecycle_boot_insert.sql
+var lifecycleBootInsertSQL string
+
+// InstanceBoot is an instance's boot as the instance reports it with its
+// Taupage user data (POST /api/instance-logs).
+type InstanceBoot struct {
+	AccountID, Region, InstanceID string
+	BootTime                      time.Time
+	UserdataPath                  string // where the user data is stored: bucket/key
+	Application, Version          string // from the user data; both required
+}
+
+// LifecycleAddBoot stores the lifecycle row of an instance boot, with its
+// application and version, in one transaction. It reports false when the
+// boot's row was stored before (an instance uploading its user data
+// again).
+func (s *Store) LifecycleAddBoot(ctx context.Context, b InstanceBoot, user string) (bool, error) {
+	for _, f := range []*string{&b.AccountID, &b.Region, &b.InstanceID, &b.UserdataPath, &b.Application, &b.Version} {
+		*f = cleanText(*f)
+	}
+	if b.Application == "" || b.Version == "" {
+		return false, fmt.Errorf("lifecycle of instance %s: application and version are required", b.InstanceID)
+	}
+	ctx, cancel := s.transactionCtx(ctx)
+	defer cancel()
+	added := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := createStack(ctx, tx, user, []*string{&b.Application}, []*string{&b.Version}); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, lifecycleBootInsertSQL, user, b.AccountID, b.Region, b.InstanceID, b.BootTime,
+			b.UserdataPath, b.Application, b.Version)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		added = len(ids) == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("lifecycle of instance %s: %w", b.InstanceID, s.dbErr(ctx, err))
+	}
+	return added, nil
+}

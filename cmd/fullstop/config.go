@@ -138,6 +138,7 @@ func sourceFlags() []cli.Flag {
 		&cli.StringFlag{Name: "role-templates-bucket", EnvVars: []string{"FULLSTOP_UNAPPROVED_SERVICES_AND_ROLE_BUCKET_NAME"}, Usage: "(with --aws-lookups) S3 bucket of fullstop's own account holding the templates of the protected IAM roles, <prefix>/<role>.json; MODIFIED_ROLE_OR_SERVICE runs only with it"},
 		&cli.StringFlag{Name: "role-templates-prefix", EnvVars: []string{"FULLSTOP_UNAPPROVED_SERVICES_AND_ROLE_PREFIX"}, Usage: "folder of the role templates in that bucket"},
 		&cli.StringFlag{Name: "admin-roles", Value: strings.Join(iamrole.DefaultAdminRoles, ","), EnvVars: []string{"FULLSTOP_ADMIN_ROLES"}, Usage: "comma list of the roles (session issuers' user names) that may change protected roles"},
+		&cli.StringFlag{Name: "instance-logs-bucket", EnvVars: []string{"INSTANCE_LOGS_S3_BUCKET"}, Usage: "the instance-data bucket, bucket or s3://bucket/prefix: where POST /api/instance-logs stores what instances upload (serve), and the security-group snapshots of launches are written (with --aws-lookups)"},
 		&cli.StringFlag{Name: "taupage-name-prefix", Value: duckdb.DefaultTaupageNamePrefix, EnvVars: []string{"FULLSTOP_TAUPAGE_NAME_PREFIX"}, Usage: "the start of every Taupage AMI's name (case-sensitive)"},
 		&cli.DurationFlag{Name: "lease", Value: etl.DefaultLease, EnvVars: []string{"FULLSTOP_LEASE"}, Usage: "how long a claim on an object lasts unless renewed; processes on one database split a batch by claims, and a dead process's claims expire after this"},
 		&cli.IntFlag{Name: "max-source-failures", Value: etl.DefaultSourceFailureLimit, EnvVars: []string{"FULLSTOP_MAX_SOURCE_FAILURES"}, Usage: "objects in a row the source may fail to give before the batch stops early (exit 1)"},
@@ -411,4 +412,44 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is neither YYYY-MM-DD nor RFC 3339", s)
 	}
 	return t.UTC(), nil
+}
+
+// instanceBucket is the instance-data bucket: its keys below its prefix.
+type instanceBucket struct {
+	src    *s3.Source
+	prefix string // "" or ending in /
+}
+
+// Put stores data as key below the prefix.
+func (b *instanceBucket) Put(ctx context.Context, key string, data []byte) error {
+	return b.src.Put(ctx, b.prefix+key, data)
+}
+
+// openInstanceData opens the instance-data bucket of --instance-logs-bucket
+// (a bucket name, or s3://bucket/prefix) with the --s3-* settings; nil,
+// "" when it is not set. name is bucket[/prefix], as lifecycle rows name
+// where user data is stored.
+func openInstanceData(c *cli.Context) (b *instanceBucket, name string, err error) {
+	raw := strings.TrimSpace(c.String("instance-logs-bucket"))
+	if raw == "" {
+		return nil, "", nil
+	}
+	if !strings.Contains(raw, "://") {
+		raw = "s3://" + raw
+	}
+	cfg, err := readS3Config(c, raw, "--instance-logs-bucket (INSTANCE_LOGS_S3_BUCKET)")
+	if err != nil {
+		return nil, "", err
+	}
+	src, err := s3.New(c.Context, *cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("--instance-logs-bucket (INSTANCE_LOGS_S3_BUCKET): %w", err)
+	}
+	b = &instanceBucket{src: src}
+	name = cfg.Bucket
+	if p := strings.Trim(cfg.Prefix, "/"); p != "" {
+		b.prefix = p + "/"
+		name += "/" + p
+	}
+	return b, name, nil
 }
