@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/fullstop-audit/fullstop/instancedata"
 	"github.com/fullstop-audit/fullstop/lookup/taupage"
 	"github.com/fullstop-audit/fullstop/store"
 )
@@ -184,10 +184,10 @@ func (s *server) createInstanceLog(w http.ResponseWriter, r *http.Request, c cal
 	}
 
 	boot := in.InstanceBootTime.UTC()
-	folder := path.Join(in.AccountID, in.Region, boot.Format("2006/01/02"), in.InstanceID+"-"+boot.Format(isoLayout))
+	folder := instancedata.BootFolder(in.AccountID, in.Region, in.InstanceID, boot)
 	name := "taupage.yaml"
 	if in.LogType == LogTypeAuditLog {
-		name = "audit-log-" + time.Now().UTC().Format(isoLayout) + ".log.gz"
+		name = "audit-log-" + time.Now().UTC().Format(instancedata.TimeLayout) + ".log.gz"
 	}
 	key := folder + "/" + name
 	// Unlike the reference, which logged and swallowed S3 errors, a

@@ -101,6 +101,20 @@ type Config struct {
 	// object commits. An object the lake cannot take is handed back
 	// untouched, like one the source cannot give.
 	Lake LakeWriter
+	// Snapshots, if set, stores the security-group snapshots the
+	// evaluator finds (rules.Findings.Snapshots) before their object
+	// commits. An object whose snapshots cannot be stored is handed back
+	// untouched, like one the lake cannot take.
+	Snapshots SnapshotWriter
+}
+
+// SnapshotWriter stores the security-group snapshots of launches in the
+// instance-data bucket (instancedata.Snapshots). Writing one again must be
+// harmless: an object handed back is evaluated and written again.
+type SnapshotWriter interface {
+	// WriteSnapshots stores snaps and reports how many it wrote (a
+	// snapshot with nowhere to go is skipped).
+	WriteSnapshots(ctx context.Context, snaps []rules.Snapshot) (int, error)
 }
 
 // Progress is the state of a running batch.
@@ -139,6 +153,7 @@ type Result struct {
 	SkippedRecords int64
 	New, SeenAgain int // violations inserted / detected again
 	Lifecycles     int // application lifecycle rows inserted
+	Snapshots      int // security-group snapshots written
 	// Failed are objects whose content could not be read as CloudTrail
 	// logs; each failure is an attempt recorded in the ledger.
 	Failed []FailedObject
@@ -219,6 +234,7 @@ const (
 	failRules               // the rules failed on it: ledger untouched
 	failLake                // the lake could not store its events: ledger untouched
 	failLookup              // a lookup its events need failed for now: ledger untouched
+	failSnapshot            // its security-group snapshots could not be stored: ledger untouched
 	failGone                // deleted since it was listed
 	failInterrupted         // the batch stopped before the object was finished
 )
@@ -229,6 +245,7 @@ type processed struct {
 	done       ObjectDone
 	violations []rules.Violation
 	lifecycles []rules.Lifecycle
+	snapshots  int // security-group snapshots written
 	bytes      int64
 	err        error   // the object failed as a whole
 	kind       failure // what kind of failure err is
@@ -710,6 +727,11 @@ func perObject(f rules.Findings) map[string]rules.Findings {
 		o.Lifecycles = append(o.Lifecycles, l)
 		out[l.ObjectKey] = o
 	}
+	for _, s := range f.Snapshots {
+		o := out[s.ObjectKey]
+		o.Snapshots = append(o.Snapshots, s)
+		out[s.ObjectKey] = o
+	}
 	return out
 }
 
@@ -729,6 +751,10 @@ func (w *worker) finish(ctx context.Context, pr processed, res *event.Result, f 
 	default:
 		pr.violations, pr.lifecycles = f.Violations, f.Lifecycles
 		pr.done.Violations = len(f.Violations)
+		if err := w.snapshots(ctx, &pr, f.Snapshots); err != nil {
+			pr.fail(err.kind, err.err)
+			break
+		}
 		if err := w.lake(ctx, pr, res); err != nil {
 			pr.fail(err.kind, err.err)
 			break
@@ -745,15 +771,34 @@ type lookupError struct{ err error }
 func (e *lookupError) Error() string { return e.err.Error() }
 func (e *lookupError) Unwrap() error { return e.err }
 
-// lakeError is why an object's events could not go into the lake.
-type lakeError struct {
+// outputError is why an object's outputs (its events for the lake, its
+// security-group snapshots) could not be stored.
+type outputError struct {
 	kind failure
 	err  error
 }
 
+// snapshots writes one evaluated object's security-group snapshots, if
+// there is a writer, before the object goes to the committer.
+func (w *worker) snapshots(ctx context.Context, pr *processed, snaps []rules.Snapshot) *outputError {
+	if w.p.cfg.Snapshots == nil || len(snaps) == 0 {
+		return nil
+	}
+	n, err := w.p.cfg.Snapshots.WriteSnapshots(ctx, snaps)
+	switch {
+	case err == nil:
+		pr.snapshots = n
+		return nil
+	case ctx.Err() != nil:
+		return &outputError{failInterrupted, fmt.Errorf("write the security-group snapshots: %w (%w)", err, context.Cause(ctx))}
+	default:
+		return &outputError{failSnapshot, fmt.Errorf("write the security-group snapshots: %w", err)}
+	}
+}
+
 // lake writes one evaluated object's events into the lake, if there is
 // one, before the object goes to the committer.
-func (w *worker) lake(ctx context.Context, pr processed, res *event.Result) *lakeError {
+func (w *worker) lake(ctx context.Context, pr processed, res *event.Result) *outputError {
 	if w.p.cfg.Lake == nil || res == nil {
 		return nil
 	}
@@ -762,9 +807,9 @@ func (w *worker) lake(ctx context.Context, pr processed, res *event.Result) *lak
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
-		return &lakeError{failInterrupted, fmt.Errorf("write the events to the lake: %w (%w)", err, context.Cause(ctx))}
+		return &outputError{failInterrupted, fmt.Errorf("write the events to the lake: %w (%w)", err, context.Cause(ctx))}
 	default:
-		return &lakeError{failLake, fmt.Errorf("write the events to the lake: %w", err)}
+		return &outputError{failLake, fmt.Errorf("write the events to the lake: %w", err)}
 	}
 }
 
@@ -922,6 +967,7 @@ func (b *batch) commit(ctx context.Context, in <-chan processed) error {
 		events += int64(pr.done.Events)
 		res.SkippedRecords += int64(pr.done.Skipped)
 		res.Bytes += pr.bytes
+		res.Snapshots += pr.snapshots
 		if pr.done.Skipped > 0 {
 			p.log.Warn("records skipped", logKey, pr.done.Key, logSkipped, pr.done.Skipped, logFirstReason, pr.done.SkipReasons[0])
 		}
@@ -973,7 +1019,7 @@ func (b *batch) unread(ctx context.Context, pr processed) error {
 	if len(b.res.Unread) <= maxUnreadLogged {
 		p.log.Warn("object not read; left for the next batch", logKey, key, logReason, pr.err)
 	}
-	if pr.kind == failRules || pr.kind == failLake {
+	if pr.kind == failRules || pr.kind == failLake || pr.kind == failSnapshot {
 		b.mu.Lock()
 		b.inARow++
 		b.checkInARow(pr.err)

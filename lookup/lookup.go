@@ -28,6 +28,9 @@ const (
 	KindEC2Image    = "ec2.image"
 	KindEC2UserData = "ec2.user_data"
 	KindEC2Subnet   = "ec2.subnet"
+	// KindEC2SecurityGroups is keyed (account, region, group ids as one
+	// comma list).
+	KindEC2SecurityGroups = "ec2.security_groups"
 )
 
 // Defaults of the cache.
@@ -162,6 +165,10 @@ func EC2Kinds(c *aws.Clients, ttl time.Duration) []Kind {
 		{Name: KindEC2Subnet, Keys: 4, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {
 			sn, found, err := c.Subnet(ctx, key[0], key[1], key[2], key[3])
 			return answer(sn, found, err)
+		}},
+		{Name: KindEC2SecurityGroups, Keys: 3, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {
+			sgs, found, err := c.SecurityGroups(ctx, key[0], key[1], strings.Split(key[2], ","))
+			return answer(sgs, found, err)
 		}},
 		{Name: KindEC2UserData, Keys: 3, TTL: ttl, Func: func(ctx context.Context, key []string) (json.RawMessage, error) {
 			b64, found, err := c.UserData(ctx, key[0], key[1], key[2])

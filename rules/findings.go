@@ -2,11 +2,13 @@ package rules
 
 import "time"
 
-// Findings is what an evaluation of events produces: the violations, and
-// the application lifecycle rows of the EC2 instance events.
+// Findings is what an evaluation of events produces: the violations, the
+// application lifecycle rows of the EC2 instance events, and the
+// security-group snapshots of launches.
 type Findings struct {
 	Violations []Violation
 	Lifecycles []Lifecycle
+	Snapshots  []Snapshot
 }
 
 // Lifecycle is one step in the life of an application's instance
@@ -30,3 +32,18 @@ type Lifecycle struct {
 
 // Key returns the identity of the lifecycle row.
 func (l Lifecycle) Key() [3]string { return [3]string{l.EventID, l.InstanceID, l.EventType} }
+
+// Snapshot is the state of a launched instance's security groups, as EC2
+// described them when the launch was processed (reference §4.13). It is
+// written to the instance's boot folder in the instance-data bucket, under
+// a name that is the same for the same event, so reprocessing rewrites it.
+type Snapshot struct {
+	EventID        string
+	EventTime      time.Time // the RunInstances event's time (UTC)
+	AccountID      string
+	Region         string
+	InstanceID     string
+	LaunchTime     time.Time // the instance's launch time, else the event's (UTC)
+	SecurityGroups string    // JSON: {"securityGroups": [...]}
+	ObjectKey      string    // the log object the event came from
+}

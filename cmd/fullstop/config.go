@@ -18,6 +18,7 @@ import (
 	"github.com/fullstop-audit/fullstop/etl/file"
 	"github.com/fullstop-audit/fullstop/etl/lake"
 	"github.com/fullstop-audit/fullstop/etl/s3"
+	"github.com/fullstop-audit/fullstop/instancedata"
 	"github.com/fullstop-audit/fullstop/lookup"
 	lookupaws "github.com/fullstop-audit/fullstop/lookup/aws"
 	"github.com/fullstop-audit/fullstop/lookup/iamrole"
@@ -154,6 +155,9 @@ type batchSetup struct {
 	// the lookups (nil: not counted); credentialsTimeout bounds finding
 	// the process's AWS credentials.
 	awsLookups         *lookupaws.Config
+	// instanceData is the instance-data bucket (--instance-logs-bucket),
+	// where the security-group snapshots of launches go; nil for none.
+	instanceData *s3.Config
 	registries         *registrySetup // Kio and Pier One, nil for none
 	roleTemplates      *roleTemplates // the protected roles' templates, nil for none
 	lookupMetrics      *lookup.Metrics
@@ -241,6 +245,10 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 	}
 	if c.Bool("aws-lookups") {
 		bs.awsLookups = &lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")}
+		if bs.instanceData, err = readInstanceData(c); err != nil {
+			return nil, err
+		}
+		bs.engine.SecurityGroupSnapshots = bs.instanceData != nil
 		bs.roleTemplates = &roleTemplates{bucket: c.String("role-templates-bucket"), prefix: strings.Trim(c.String("role-templates-prefix"), "/"),
 			adminRoles: splitList(c.String("admin-roles")), region: c.String("s3-region"), endpoint: c.String("s3-endpoint")}
 		if bs.roleTemplates.bucket == "" {
@@ -394,6 +402,13 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 			return nil, err
 		}
 	}
+	if bs.instanceData != nil {
+		b, err := openInstanceBucket(ctx, bs.instanceData)
+		if err != nil {
+			return nil, err
+		}
+		pc.Snapshots = &instancedata.Snapshots{Bucket: b, Log: log}
+	}
 	pc.Lister, pc.Evaluator, pc.Ledger, pc.Log = &lister, env.engine, env.store, log
 	if env.pipe, err = etl.New(pc); err != nil {
 		return nil, err
@@ -415,9 +430,12 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // instanceBucket is the instance-data bucket: its keys below its prefix.
+// It serves POST /api/instance-logs (api.InstanceData) and the
+// security-group snapshots (instancedata.Bucket).
 type instanceBucket struct {
 	src    *s3.Source
 	prefix string // "" or ending in /
+	name   string // bucket[/prefix]
 }
 
 // Put stores data as key below the prefix.
@@ -425,31 +443,45 @@ func (b *instanceBucket) Put(ctx context.Context, key string, data []byte) error
 	return b.src.Put(ctx, b.prefix+key, data)
 }
 
-// openInstanceData opens the instance-data bucket of --instance-logs-bucket
-// (a bucket name, or s3://bucket/prefix) with the --s3-* settings; nil,
-// "" when it is not set. name is bucket[/prefix], as lifecycle rows name
-// where user data is stored.
-func openInstanceData(c *cli.Context) (b *instanceBucket, name string, err error) {
+// Folders lists the folders directly below prefix.
+func (b *instanceBucket) Folders(ctx context.Context, prefix string) ([]string, error) {
+	l, err := b.src.List(ctx, b.prefix+prefix, "/")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(l.Prefixes))
+	for _, p := range l.Prefixes {
+		out = append(out, strings.TrimPrefix(p, b.prefix))
+	}
+	return out, nil
+}
+
+// readInstanceData reads --instance-logs-bucket (a bucket name, or
+// s3://bucket/prefix) with the --s3-* settings; nil when it is not set.
+func readInstanceData(c *cli.Context) (*s3.Config, error) {
 	raw := strings.TrimSpace(c.String("instance-logs-bucket"))
 	if raw == "" {
-		return nil, "", nil
+		return nil, nil
 	}
 	if !strings.Contains(raw, "://") {
 		raw = "s3://" + raw
 	}
-	cfg, err := readS3Config(c, raw, "--instance-logs-bucket (INSTANCE_LOGS_S3_BUCKET)")
-	if err != nil {
-		return nil, "", err
+	return readS3Config(c, raw, "--instance-logs-bucket (INSTANCE_LOGS_S3_BUCKET)")
+}
+
+// openInstanceBucket opens the instance-data bucket of cfg.
+func openInstanceBucket(ctx context.Context, cfg *s3.Config) (*instanceBucket, error) {
+	src, err := s3.New(ctx, *cfg)
+	if errors.Is(err, s3.ErrNoCredentials) {
+		return nil, usagef("--instance-logs-bucket (INSTANCE_LOGS_S3_BUCKET): %v", err)
 	}
-	src, err := s3.New(c.Context, *cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("--instance-logs-bucket (INSTANCE_LOGS_S3_BUCKET): %w", err)
+		return nil, fmt.Errorf("--instance-logs-bucket (INSTANCE_LOGS_S3_BUCKET): %w", err)
 	}
-	b = &instanceBucket{src: src}
-	name = cfg.Bucket
+	b := &instanceBucket{src: src, name: cfg.Bucket}
 	if p := strings.Trim(cfg.Prefix, "/"); p != "" {
 		b.prefix = p + "/"
-		name += "/" + p
+		b.name += "/" + p
 	}
-	return b, name, nil
+	return b, nil
 }

@@ -96,14 +96,16 @@ func serveCommand(a *app) *cli.Command {
 			if rights == nil && ac.mode != authNone {
 				a.log.Warn("serve: no team service (--team-service-url, FULLSTOP_TEAM_SERVICE_URL): nobody may resolve violations or manage whitelisting rules")
 			}
-			instanceData, instanceDataName, err := openInstanceData(c)
-			if err != nil {
-				return err
-			}
 			acfg := api.Config{Store: st, Verifier: verifier, Rights: rights, AllowedTeams: ac.allowedTeams,
-				Log: a.log, Registerer: reg, Gatherer: reg, InstanceDataName: instanceDataName}
-			if instanceData != nil {
-				acfg.InstanceData = instanceData
+				Log: a.log, Registerer: reg, Gatherer: reg}
+			if ic, err := readInstanceData(c); err != nil {
+				return err
+			} else if ic != nil {
+				b, err := openInstanceBucket(c.Context, ic)
+				if err != nil {
+					return err
+				}
+				acfg.InstanceData, acfg.InstanceDataName = b, b.name
 			}
 			h, err := api.New(acfg)
 			if err != nil {

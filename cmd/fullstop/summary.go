@@ -56,6 +56,9 @@ func printSummary(w io.Writer, cmd, source string, from, to time.Time, r *etl.Re
 	if r.Lifecycles > 0 {
 		fmt.Fprintf(w, "  lifecycle   %d rows added\n", r.Lifecycles)
 	}
+	if r.Snapshots > 0 {
+		fmt.Fprintf(w, "  snapshots   %d security-group snapshots written\n", r.Snapshots)
+	}
 	mbs := 0.0
 	if r.Duration > 0 {
 		mbs = float64(r.Bytes) / 1e6 / r.Duration.Seconds()

@@ -88,6 +88,10 @@ type Config struct {
 	// TaupageNamePrefix starts the name of every Taupage AMI
 	// (case-sensitive). Default DefaultTaupageNamePrefix.
 	TaupageNamePrefix string
+	// SecurityGroupSnapshots makes Evaluate return the security-group
+	// snapshots of launches (Findings.Snapshots) when the resolver
+	// answers ec2.security_groups. Default false.
+	SecurityGroupSnapshots bool
 	// Log receives warnings and debug output. Default: discarded.
 	Log *slog.Logger
 }

@@ -52,6 +52,9 @@ type Engine struct {
 	// lifecycles: the resolver reads user data, so Evaluate also returns
 	// the lifecycle rows of query/lifecycles.sql.
 	lifecycles bool
+	// snapshots: Config.SecurityGroupSnapshots and the resolver describes
+	// security groups, so Evaluate returns query/snapshots.sql's rows.
+	snapshots bool
 	// enrichments are the enrichers the rules need, in file order.
 	enrichments []*enrichment
 	// levels are the enrichments by level: a level's read only the tables
@@ -95,11 +98,14 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	for _, d := range e.disabled {
 		e.log.DebugContext(ctx, "rule disabled", logRule, d.Rule.File, logReason, d.Reason)
 	}
+	readers := slices.Clone(e.rules)
 	if e.lifecycles {
-		e.filter = newEventFilter(append(slices.Clone(e.rules), lifecycleEvents))
-	} else {
-		e.filter = newEventFilter(e.rules)
+		readers = append(readers, lifecycleEvents)
 	}
+	if e.snapshots {
+		readers = append(readers, snapshotEvents)
+	}
+	e.filter = newEventFilter(readers)
 	if err := e.createConfigTables(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -171,6 +177,9 @@ func (e *Engine) planColumns(ctx context.Context) error {
 	if e.lifecycles {
 		qs = append(qs, query{lifecycleEvents.File, lifecyclesSQL})
 		items = true
+	}
+	if e.snapshots {
+		qs = append(qs, query{snapshotEvents.File, snapshotsSQL})
 	}
 	if items {
 		qs = append(qs, query{"the view " + instanceItemsView, instanceItemsSQL})
@@ -317,6 +326,11 @@ func (e *Engine) checkRules(ctx context.Context) error {
 			return fmt.Errorf("%s: run over no events: %w", lifecycleEvents.File, err)
 		}
 	}
+	if e.snapshots {
+		if _, err := e.snapshotRows(ctx, conn, nil); err != nil {
+			return fmt.Errorf("%s: run over no events: %w", snapshotEvents.File, err)
+		}
+	}
 	return nil
 }
 
@@ -357,27 +371,30 @@ func checkRule(ctx context.Context, conn *sql.Conn, r rules.Rule) error {
 // empty findings, nil. With a *rules.IncompleteError, the findings are
 // those of the other objects.
 func (e *Engine) Evaluate(ctx context.Context, batches []arrow.RecordBatch) (rules.Findings, error) {
-	vs, ls, err := e.evaluate(ctx, batches)
-	return rules.Findings{Violations: vs, Lifecycles: ls}, err
+	f, err := e.evaluate(ctx, batches)
+	if err != nil && !errors.As(err, new(*rules.IncompleteError)) {
+		return rules.Findings{}, err
+	}
+	return f, err
 }
 
-func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, []rules.Lifecycle, error) {
+func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rules.Findings, error) {
 	var n int64
 	for i, b := range batches {
 		if !b.Schema().Equal(e.input) {
-			return nil, nil, fmt.Errorf("evaluate: batch %d does not have the event schema", i)
+			return rules.Findings{}, fmt.Errorf("evaluate: batch %d does not have the event schema", i)
 		}
 		n += b.NumRows()
 	}
 	if n == 0 {
-		return nil, nil, nil
+		return rules.Findings{}, nil
 	}
 	if e.filter != nil {
 		// Every rule names the events it reads: DuckDB gets only those,
 		// often none.
 		kept, err := prefilter(ctx, batches, e.filter, e.input)
 		if err != nil {
-			return nil, nil, fmt.Errorf("evaluate: %w", err)
+			return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
 		}
 		defer func() {
 			for _, b := range kept {
@@ -389,26 +406,26 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 			n += b.NumRows()
 		}
 		if n == 0 {
-			return nil, nil, nil
+			return rules.Findings{}, nil
 		}
 	}
 	start := time.Now()
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("evaluate: get connection: %w", err)
+		return rules.Findings{}, fmt.Errorf("evaluate: get connection: %w", err)
 	}
 	defer conn.Close()
 	defer e.unload(ctx, conn)
 	if err := e.load(ctx, conn, batches); err != nil {
-		return nil, nil, fmt.Errorf("evaluate: %w", err)
+		return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
 	}
 	loaded := time.Since(start)
 	failed, err := e.enrich(ctx, conn)
 	if err != nil {
-		return nil, nil, fmt.Errorf("evaluate: %w", err)
+		return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
 	}
 	if err := e.createViews(ctx, conn); err != nil {
-		return nil, nil, fmt.Errorf("evaluate: %w", err)
+		return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
 	}
 
 	// One violation per identity and object: the same event delivered in
@@ -422,7 +439,7 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 	for _, r := range e.rules {
 		vs, err := e.run(ctx, conn, r)
 		if err != nil {
-			return nil, nil, fmt.Errorf("evaluate rule %q: %w", r.File, err)
+			return rules.Findings{}, fmt.Errorf("evaluate rule %q: %w", r.File, err)
 		}
 		for _, v := range vs {
 			if failed[v.ObjectKey] != nil {
@@ -435,18 +452,54 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) ([]r
 		}
 	}
 	sortViolations(out)
-	var ls []rules.Lifecycle
+	found := rules.Findings{Violations: out}
 	if e.lifecycles {
-		if ls, err = e.lifecycleRows(ctx, conn, failed); err != nil {
-			return nil, nil, fmt.Errorf("evaluate %s: %w", lifecycleEvents.File, err)
+		if found.Lifecycles, err = e.lifecycleRows(ctx, conn, failed); err != nil {
+			return rules.Findings{}, fmt.Errorf("evaluate %s: %w", lifecycleEvents.File, err)
 		}
 	}
-	e.log.DebugContext(ctx, "rules evaluated", logEvents, n, logViolations, len(out), logLifecycles, len(ls),
-		logLoad, loaded, logTotal, time.Since(start))
-	if len(failed) > 0 {
-		return out, ls, &rules.IncompleteError{Objects: failed}
+	if e.snapshots {
+		if found.Snapshots, err = e.snapshotRows(ctx, conn, failed); err != nil {
+			return rules.Findings{}, fmt.Errorf("evaluate %s: %w", snapshotEvents.File, err)
+		}
 	}
-	return out, ls, nil
+	e.log.DebugContext(ctx, "rules evaluated", logEvents, n, logViolations, len(out), logLifecycles, len(found.Lifecycles),
+		logSnapshots, len(found.Snapshots), logLoad, loaded, logTotal, time.Since(start))
+	if len(failed) > 0 {
+		return found, &rules.IncompleteError{Objects: failed}
+	}
+	return found, nil
+}
+
+// snapshotRows runs query/snapshots.sql on a loaded, enriched connection
+// and returns its rows, but those of the objects in failed.
+func (e *Engine) snapshotRows(ctx context.Context, conn *sql.Conn, failed map[string]error) ([]rules.Snapshot, error) {
+	rows, err := conn.QueryContext(ctx, snapshotsSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []rules.Snapshot
+	for rows.Next() {
+		var s rules.Snapshot
+		var at, launch sql.NullTime
+		if err := rows.Scan(&s.EventID, &at, &s.AccountID, &s.Region, &s.InstanceID, &launch, &s.SecurityGroups, &s.ObjectKey); err != nil {
+			return nil, fmt.Errorf("read row: %w", err)
+		}
+		if failed[s.ObjectKey] != nil {
+			continue // its object is evaluated again by a later run
+		}
+		s.EventTime, s.LaunchTime = at.Time.UTC(), launch.Time.UTC()
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return a.EventID < b.EventID || a.EventID == b.EventID && (a.InstanceID < b.InstanceID || a.InstanceID == b.InstanceID && a.ObjectKey < b.ObjectKey)
+	})
+	return out, nil
 }
 
 // lifecycleRows runs query/lifecycles.sql on a loaded, enriched

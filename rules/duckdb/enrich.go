@@ -24,6 +24,16 @@ var taupageLaunchesSQL string
 //go:embed query/lifecycles.sql
 var lifecyclesSQL string
 
+//go:embed query/snapshots.sql
+var snapshotsSQL string
+
+// securityGroupsTable is the enrichment table query/snapshots.sql reads,
+// and snapshotEvents the events it is about.
+const securityGroupsTable = "security_groups"
+
+var snapshotEvents = rules.Rule{File: "rules/duckdb/query/snapshots.sql", Sources: []string{"ec2.amazonaws.com"},
+	Events: []string{"RunInstances"}}
+
 // lifecycleReads are the enrichment tables query/lifecycles.sql reads
 // besides user_data, and lifecycleEvents the events it is about.
 var (
@@ -121,6 +131,10 @@ func (e *Engine) planEnrichment(cfg Config) error {
 				need(t)
 			}
 		}
+	}
+	if x := byTable[securityGroupsTable]; cfg.SecurityGroupSnapshots && x != nil && x.available {
+		e.snapshots = true
+		need(securityGroupsTable)
 	}
 	level := map[string]int{}
 	for _, x := range all {

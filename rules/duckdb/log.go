@@ -9,6 +9,7 @@ const (
 	logLoad       = "load"
 	logReason     = "reason"
 	logRule       = "rule"
+	logSnapshots  = "snapshots"
 	logRows       = "rows"
 	logTotal      = "total"
 	logView       = "view"

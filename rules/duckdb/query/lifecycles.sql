@@ -10,14 +10,7 @@ SELECT DISTINCT
        i.event_id,
        i.event_name AS event_type,
        CASE
-           WHEN i.event_name = 'RunInstances' THEN coalesce(
-               CASE
-                   WHEN json_type(i.item, '$.launchTime') IN ('UBIGINT', 'BIGINT')
-                   THEN make_timestamp(json_extract(i.item, '$.launchTime')::BIGINT * 1000)
-                   WHEN json_type(i.item, '$.launchTime') = 'VARCHAR'
-                   THEN try_cast(json_extract_string(i.item, '$.launchTime') AS TIMESTAMPTZ)::TIMESTAMP
-               END,
-               i.event_time::TIMESTAMP)
+           WHEN i.event_name = 'RunInstances' THEN coalesce(launch_time(i.item), i.event_time::TIMESTAMP)
            ELSE i.event_time::TIMESTAMP
        END AS event_date,
        i.account_id,
