@@ -154,14 +154,14 @@ type batchSetup struct {
 	// clients (Base is loaded when the batch opens); lookupMetrics counts
 	// the lookups (nil: not counted); credentialsTimeout bounds finding
 	// the process's AWS credentials.
-	awsLookups *lookupaws.Config
-	// instanceData is the instance-data bucket (--instance-logs-bucket),
-	// where the security-group snapshots of launches go; nil for none.
-	instanceData       *s3.Config
+	awsLookups         *lookupaws.Config
 	registries         *registrySetup // Kio and Pier One, nil for none
 	roleTemplates      *roleTemplates // the protected roles' templates, nil for none
 	lookupMetrics      *lookup.Metrics
 	credentialsTimeout time.Duration
+	// instanceData is the instance-data bucket (--instance-logs-bucket),
+	// where the security-group snapshots of launches go; nil for none.
+	instanceData *s3.Config
 	databaseURL        string
 	store              *store.Config // Log is set when the batch is opened
 	source             string        // as given, for messages
