@@ -162,11 +162,11 @@ type batchSetup struct {
 	// instanceData is the instance-data bucket (--instance-logs-bucket),
 	// where the security-group snapshots of launches go; nil for none.
 	instanceData *s3.Config
-	databaseURL        string
-	store              *store.Config // Log is set when the batch is opened
-	source             string        // as given, for messages
-	s3                 *s3.Config    // nil for a local folder
-	root               string        // the local folder
+	databaseURL  string
+	store        *store.Config // Log is set when the batch is opened
+	source       string        // as given, for messages
+	s3           *s3.Config    // nil for a local folder
+	root         string        // the local folder
 	// lister has Prefix, Accounts and Regions; Source and Log are set when
 	// the batch is opened.
 	lister etl.Lister
