@@ -370,17 +370,27 @@ func (s *Server) restart() error {
 	}
 }
 
-// waitReady polls MinIO's liveness endpoint until it answers 200.
+// waitReady polls MinIO's readiness endpoint until it answers 200 and then
+// lists the buckets until that works too: MinIO can answer ready while
+// its object layer still refuses requests (XMinioServerNotInitialized).
 func (s *Server) waitReady() error {
 	_, exited := s.process()
 	deadline := time.Now().Add(readyTimeout)
 	hc := &http.Client{Timeout: 2 * time.Second}
+	if s.client == nil {
+		s.newClient()
+	}
 	for {
 		resp, err := hc.Get(s.Endpoint + "/minio/health/ready")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return nil
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				_, err := s.client.ListBuckets(ctx, &awss3.ListBucketsInput{})
+				cancel()
+				if err == nil {
+					return nil
+				}
 			}
 		}
 		select {
