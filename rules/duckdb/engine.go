@@ -420,7 +420,8 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 		return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
 	}
 	loaded := time.Since(start)
-	failed, err := e.enrich(ctx, conn)
+	failed, filled, err := e.enrich(ctx, conn)
+	enriched := time.Since(start) - loaded
 	if err != nil {
 		return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
 	}
@@ -437,6 +438,9 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 	var out []rules.Violation
 	seen := map[objectKey]bool{}
 	for _, r := range e.rules {
+		if !filledAll(filled, r.Lookups) {
+			continue // a rule joins the tables it requires: none of its rows can exist
+		}
 		vs, err := e.run(ctx, conn, r)
 		if err != nil {
 			return rules.Findings{}, fmt.Errorf("evaluate rule %q: %w", r.File, err)
@@ -452,23 +456,35 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 		}
 	}
 	sortViolations(out)
+	ran := time.Since(start) - loaded - enriched
 	found := rules.Findings{Violations: out}
-	if e.lifecycles {
+	if e.lifecycles && filled[userDataTable] > 0 {
 		if found.Lifecycles, err = e.lifecycleRows(ctx, conn, failed); err != nil {
 			return rules.Findings{}, fmt.Errorf("evaluate %s: %w", lifecycleEvents.File, err)
 		}
 	}
-	if e.snapshots {
+	if e.snapshots && filled[securityGroupsTable] > 0 {
 		if found.Snapshots, err = e.snapshotRows(ctx, conn, failed); err != nil {
 			return rules.Findings{}, fmt.Errorf("evaluate %s: %w", snapshotEvents.File, err)
 		}
 	}
 	e.log.DebugContext(ctx, "rules evaluated", logEvents, n, logViolations, len(out), logLifecycles, len(found.Lifecycles),
-		logSnapshots, len(found.Snapshots), logLoad, loaded, logTotal, time.Since(start))
+		logSnapshots, len(found.Snapshots), logLoad, loaded, logEnrich, enriched, logRules, ran, logTotal, time.Since(start))
 	if len(failed) > 0 {
 		return found, &rules.IncompleteError{Objects: failed}
 	}
 	return found, nil
+}
+
+// filledAll reports whether every one of tables got rows in this
+// evaluation (filled, from enrich).
+func filledAll(filled map[string]int, tables []string) bool {
+	for _, t := range tables {
+		if filled[t] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // snapshotRows runs query/snapshots.sql on a loaded, enriched connection

@@ -5,11 +5,14 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	duckdbgo "github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fullstop-audit/fullstop/rules"
@@ -50,7 +53,8 @@ const (
 	userDataTable       = "user_data"
 )
 
-// insertChunk is how many answers one INSERT carries.
+// insertChunk was how many answers one INSERT carried; the tests still
+// load more than a few of them.
 const insertChunk = 500
 
 // instanceItemsView is the table over the items of the EC2 instance events
@@ -232,9 +236,11 @@ func queryColumns(ctx context.Context, conn *sql.Conn, q string) ([]string, erro
 }
 
 // enrich fills the enrichment tables on a loaded connection, in order. It
-// returns the objects whose keys could not be answered now, with why.
-func (e *Engine) enrich(ctx context.Context, conn *sql.Conn) (map[string]error, error) {
+// returns the objects whose keys could not be answered now, with why, and
+// the rows each table got.
+func (e *Engine) enrich(ctx context.Context, conn *sql.Conn) (map[string]error, map[string]int, error) {
 	failed := map[string]error{}
+	rows := map[string]int{}
 	// The enrichers of one level read only tables of earlier levels: their
 	// keys are looked up together, so a batch waits for one round of
 	// lookups a level rather than one an enricher.
@@ -243,14 +249,14 @@ func (e *Engine) enrich(ctx context.Context, conn *sql.Conn) (map[string]error, 
 		keysOf := make([][]*lookupKey, len(level))
 		for i, x := range level {
 			if err := createEnrichmentTable(ctx, conn, x); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if !x.available {
 				continue
 			}
 			keys, err := collectKeys(ctx, conn, x)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			keysOf[i] = keys
 			for _, lk := range keys {
@@ -258,15 +264,17 @@ func (e *Engine) enrich(ctx context.Context, conn *sql.Conn) (map[string]error, 
 			}
 		}
 		if err := e.resolve(ctx, jobs); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i, x := range level {
-			if err := insertAnswers(ctx, conn, x, keysOf[i], failed); err != nil {
-				return nil, err
+			n, err := insertAnswers(ctx, conn, x, keysOf[i], failed)
+			if err != nil {
+				return nil, nil, err
 			}
+			rows[x.Table] = n
 		}
 	}
-	return failed, nil
+	return failed, rows, nil
 }
 
 // lookupKey is one distinct key of an enricher, with the objects that
@@ -350,25 +358,11 @@ func (e *Engine) resolve(ctx context.Context, jobs []lookupJob) error {
 	return g.Wait()
 }
 
-// insertAnswers loads the answers of keys into x's table. Keys that
-// failed add their objects to failed.
-func insertAnswers(ctx context.Context, conn *sql.Conn, x *enrichment, keys []*lookupKey, failed map[string]error) error {
-	// The answers go in with one INSERT per insertChunk keys: DuckDB takes
-	// a statement of many rows far faster than as many statements.
-	row := "(" + strings.Repeat("?, ", len(x.keys)) + "?, ?)"
-	var values []string
-	var args []any
-	flush := func() error {
-		if len(values) == 0 {
-			return nil
-		}
-		q := fmt.Sprintf("INSERT INTO %s VALUES %s", x.Table, strings.Join(values, ", "))
-		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
-			return fmt.Errorf("enricher %q: insert the answers: %w", x.File, err)
-		}
-		values, args = values[:0], args[:0]
-		return nil
-	}
+// insertAnswers loads the answers of keys into x's table with DuckDB's
+// appender, and returns how many rows it loaded. Keys that failed add
+// their objects to failed.
+func insertAnswers(ctx context.Context, conn *sql.Conn, x *enrichment, keys []*lookupKey, failed map[string]error) (int, error) {
+	rows := 0
 	for _, lk := range keys {
 		if lk.err != nil {
 			for _, o := range lk.objects {
@@ -378,25 +372,45 @@ func insertAnswers(ctx context.Context, conn *sql.Conn, x *enrichment, keys []*l
 			}
 			continue
 		}
-		for _, k := range lk.key {
-			args = append(args, k)
+		rows++
+	}
+	if rows == 0 {
+		return 0, nil
+	}
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("connection is a %T, not a driver.Conn", dc)
 		}
-		var answer any
-		if lk.found {
-			answer = string(lk.answer)
+		// Enrichment tables are temporary: catalog temp, schema main.
+		a, err := duckdbgo.NewAppender(c, "temp", "main", x.Table)
+		if err != nil {
+			return err
 		}
-		args = append(args, lk.found, answer)
-		values = append(values, row)
-		if len(values) == insertChunk {
-			if err := flush(); err != nil {
+		vals := make([]driver.Value, len(x.keys)+2)
+		for _, lk := range keys {
+			if lk.err != nil {
+				continue
+			}
+			for i, k := range lk.key {
+				vals[i] = k
+			}
+			vals[len(x.keys)] = lk.found
+			vals[len(x.keys)+1] = nil
+			if lk.found {
+				vals[len(x.keys)+1] = json.RawMessage(lk.answer) // the JSON column takes it as it is
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				a.Close()
 				return err
 			}
 		}
+		return a.Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("enricher %q: load the answers: %w", x.File, err)
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return nil
+	return rows, nil
 }
 
 // usesInstanceItems reports whether a query reads the view of the EC2

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -204,5 +205,44 @@ func TestEnrich_absentEventsAskNothing(t *testing.T) {
 	// With a launch, the EC2 lookups are asked (and fail here).
 	if _, err := violations(e.Evaluate(context.Background(), decodeString(t, runInstances("111", "ami-1", 1), "launch"))); err == nil {
 		t.Error("a launch with failing lookups: no error")
+	}
+}
+
+// A rule is not run over a batch in which a table it requires got no
+// rows: it joins its lookups, so it has nothing to report. An optional
+// table does not hold it back.
+func TestEnrich_emptyRequiredTableSkipsTheRule(t *testing.T) {
+	t.Parallel()
+	enricher := `-- table: images
+-- lookup: ec2.image
+-- help: The AMIs of launches.
+SELECT DISTINCT object_key, coalesce(user_identity_account_id, '') AS account_id, aws_region AS region,
+       json_extract_string(response_elements, '$.instancesSet.items[0].imageId') AS image_id
+FROM events WHERE event_name = 'RunInstances'
+`
+	rule := func(lookups string) fstest.MapFS {
+		fs := rulesFS("-- sources: ec2.amazonaws.com\n-- lookups: " + lookups + "\n" + testRuleColumns +
+			" FROM events WHERE (SELECT count(*) FROM images) = 0")
+		fs["enrich/20_images.sql"] = &fstest.MapFile{Data: []byte(enricher)}
+		return fs
+	}
+	res := fixture.NewResolver(map[string][]fixture.Answer{"ec2.image": {{Key: []string{"111", "eu-west-1", "ami-1"}, Answer: json.RawMessage(`null`)}}})
+	stop := `{"Records":[{"eventVersion":"1.05","eventID":"ev-1","eventTime":"2024-03-01T10:00:00Z",
+"eventSource":"ec2.amazonaws.com","eventName":"StopInstances","awsRegion":"eu-west-1",
+"userIdentity":{"type":"IAMUser","accountId":"111","arn":"arn:aws:iam::111:user/u"}}]}`
+	for _, tt := range []struct {
+		lookups string
+		doc     string
+		want    int
+	}{
+		{"images", stop, 0},                            // no launch, no image keys: not run
+		{"images?", stop, 1},                           // optional: run, and it reports
+		{"images", runInstances("111", "ami-1", 1), 0}, // the table has the launch's AMI ("not found"): run, reports nothing
+	} {
+		e := newEngine(t, Config{Rules: rule(tt.lookups), Resolver: res})
+		vs, err := violations(e.Evaluate(context.Background(), decodeString(t, tt.doc, "k")))
+		if err != nil || len(vs) != tt.want {
+			t.Errorf("lookups %s: %d violations, %v; want %d", tt.lookups, len(vs), err, tt.want)
+		}
 	}
 }
