@@ -246,3 +246,38 @@ FROM events WHERE event_name = 'RunInstances'
 		}
 	}
 }
+
+// BenchmarkEnrich_loadAnswers evaluates 5,000 launches of as many AMIs,
+// all answered from memory: the cost of collecting the keys and loading
+// the answers, against BenchmarkEnrich_noResolver, the same batch with the
+// lookup rules disabled.
+func BenchmarkEnrich_loadAnswers(b *testing.B) { benchmarkEnrich(b, true) }
+
+// BenchmarkEnrich_noResolver is the peer of BenchmarkEnrich_loadAnswers.
+func BenchmarkEnrich_noResolver(b *testing.B) { benchmarkEnrich(b, false) }
+
+func benchmarkEnrich(b *testing.B, lookups bool) {
+	const n = 5000
+	var recs []string
+	var answers []fixture.Answer
+	for i := range n {
+		ami := fmt.Sprintf("ami-%08x", i)
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.05","eventID":"ev-%d","eventTime":"2024-03-01T10:00:00Z",
+"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1",
+"userIdentity":{"type":"IAMUser","accountId":"111","arn":"arn:aws:iam::111:user/u"},
+"responseElements":{"instancesSet":{"items":[{"instanceId":"i-%d","imageId":%q}]}}}`, i, i, ami))
+		answers = append(answers, fixture.Answer{Key: []string{"111", "eu-west-1", ami}, Answer: json.RawMessage(`{"image_id":"` + ami + `","name":"ubuntu","owner_id":"9"}`)})
+	}
+	cfg := Config{TaupageOwners: []string{"9"}}
+	if lookups {
+		cfg.Resolver = fixture.NewResolver(map[string][]fixture.Answer{"ec2.image": answers})
+	}
+	e := newEngine(b, cfg)
+	batches := decodeString(b, `{"Records":[`+strings.Join(recs, ",")+`]}`, "k")
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := e.Evaluate(context.Background(), batches); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
