@@ -46,39 +46,14 @@ func lifecycleToJSON(l store.Lifecycle) Lifecycle {
 		EventType: l.EventType, InstanceID: l.InstanceID, Created: Time(l.Created)}
 }
 
-// lifecycleSortable is the set of lifecycle sort properties.
-var lifecycleSortable = func() map[string]bool {
-	m := map[string]bool{}
-	for _, p := range store.LifecycleSortProperties() {
-		m[p] = true
-	}
-	return m
-}()
-
 func (s *server) listLifecycles(w http.ResponseWriter, r *http.Request, c call) error {
 	a := c.args
 	f := store.LifecycleFilter{Application: a.str("name"), Version: a.str("version")}
-	page, _ := a.integer("page")
-	size, ok := a.integer("size")
-	if !ok {
-		size = defaultPageSize
+	pg, err := pageOf(a, "created", store.LifecycleSortProperties())
+	if err != nil {
+		return err
 	}
-	offset, ok := offsetOf(page, size)
-	if !ok {
-		return badParam("query", "page", "", "is too large")
-	}
-	sorts := a.sorts
-	if len(sorts) == 0 {
-		sorts = []sortOrder{{property: "created"}}
-	}
-	ss := make([]store.Sort, len(sorts))
-	for i, so := range sorts {
-		if !lifecycleSortable[so.property] {
-			return badParam("query", "sort", so.property, "cannot sort by "+so.property+"; properties: "+strings.Join(store.LifecycleSortProperties(), ", "))
-		}
-		ss[i] = store.Sort{Property: so.property, Desc: so.desc}
-	}
-	ls, total, err := s.st.LifecyclePage(r.Context(), f, ss, offset, int(size))
+	ls, total, err := s.st.LifecyclePage(r.Context(), f, pg.sorts, pg.offset, int(pg.size))
 	if err != nil {
 		return err
 	}
@@ -86,7 +61,7 @@ func (s *server) listLifecycles(w http.ResponseWriter, r *http.Request, c call) 
 	for i, l := range ls {
 		content[i] = lifecycleToJSON(l)
 	}
-	return writeJSON(w, http.StatusOK, newPage(content, total, page, size, sorts))
+	return writeJSON(w, http.StatusOK, newPage(content, total, pg.number, pg.size, pg.orders))
 }
 
 // The log types of POST /api/instance-logs.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -71,27 +72,11 @@ func (s *server) listViolations(w http.ResponseWriter, r *http.Request, c call) 
 	}
 	f.Types = append(f.Types, a.list("types")...)
 
-	page, _ := a.integer("page")
-	size, ok := a.integer("size")
-	if !ok {
-		size = defaultPageSize
+	pg, err := pageOf(a, "id", store.ViolationSortProperties())
+	if err != nil {
+		return err
 	}
-	offset, ok := offsetOf(page, size)
-	if !ok {
-		return badParam("query", "page", "", "is too large")
-	}
-	sorts := a.sorts
-	if len(sorts) == 0 {
-		sorts = []sortOrder{{property: "id"}}
-	}
-	ss := make([]store.Sort, len(sorts))
-	for i, so := range sorts {
-		if !sortable[so.property] {
-			return badParam("query", "sort", so.property, "cannot sort by "+so.property+"; properties: "+strings.Join(store.ViolationSortProperties(), ", "))
-		}
-		ss[i] = store.Sort{Property: so.property, Desc: so.desc}
-	}
-	vs, total, err := s.st.ViolationPage(r.Context(), f, ss, offset, int(size))
+	vs, total, err := s.st.ViolationPage(r.Context(), f, pg.sorts, pg.offset, int(pg.size))
 	if err != nil {
 		return err
 	}
@@ -99,17 +84,44 @@ func (s *server) listViolations(w http.ResponseWriter, r *http.Request, c call) 
 	for i, v := range vs {
 		content[i] = violationToJSON(v)
 	}
-	return writeJSON(w, http.StatusOK, newPage(content, total, page, size, sorts))
+	return writeJSON(w, http.StatusOK, newPage(content, total, pg.number, pg.size, pg.orders))
 }
 
-// sortable is the set of sort properties.
-var sortable = func() map[string]bool {
-	m := map[string]bool{}
-	for _, p := range store.ViolationSortProperties() {
-		m[p] = true
+// pageArgs are the page, size and sort parameters of a paged route.
+type pageArgs struct {
+	number, size int64
+	offset       int
+	orders       []sortOrder  // as asked, or the default
+	sorts        []store.Sort // the same for the store
+}
+
+// pageOf reads a paged route's page, size and sort parameters; a sort
+// property outside properties is a 400 naming them, no sort is def
+// ascending.
+func pageOf(a *args, def string, properties []string) (pageArgs, error) {
+	var p pageArgs
+	p.number, _ = a.integer("page")
+	size, ok := a.integer("size")
+	if !ok {
+		size = defaultPageSize
 	}
-	return m
-}()
+	p.size = size
+	if p.offset, ok = offsetOf(p.number, size); !ok {
+		return p, badParam("query", "page", "", "is too large")
+	}
+	p.orders = a.sorts
+	if len(p.orders) == 0 {
+		p.orders = []sortOrder{{property: def}}
+	}
+	p.sorts = make([]store.Sort, len(p.orders))
+	for i, so := range p.orders {
+		if !slices.Contains(properties, so.property) {
+			return p, badParam("query", "sort", so.property, "cannot sort by "+so.property+"; properties: "+strings.Join(properties, ", "))
+		}
+		p.sorts[i] = store.Sort{Property: so.property, Desc: so.desc}
+	}
+	return p, nil
+}
 
 func (s *server) getViolation(w http.ResponseWriter, r *http.Request, c call) error {
 	id, _ := c.args.integer("id")

@@ -31,6 +31,24 @@ func runInstances(acct, ami string, n int) string {
 	return `{"Records":[` + strings.Join(recs, ",") + `]}`
 }
 
+// distinctLaunches is a CloudTrail document of n RunInstances events in
+// account 111 and eu-west-1, each of another AMI, with the answers of
+// their image lookups: AMIs named name, owned by account 9.
+func distinctLaunches(n int, name string) (string, []fixture.Answer) {
+	var recs []string
+	var answers []fixture.Answer
+	for i := range n {
+		ami := fmt.Sprintf("ami-%08x", i)
+		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.05","eventID":"ev-%d","eventTime":"2024-03-01T10:00:00Z",
+"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1",
+"userIdentity":{"type":"IAMUser","accountId":"111","arn":"arn:aws:iam::111:user/u"},
+"responseElements":{"instancesSet":{"items":[{"instanceId":"i-%d","imageId":%q}]}}}`, i, i, ami))
+		answers = append(answers, fixture.Answer{Key: []string{"111", "eu-west-1", ami},
+			Answer: json.RawMessage(`{"image_id":"` + ami + `","name":"` + name + `","owner_id":"9"}`)})
+	}
+	return `{"Records":[` + strings.Join(recs, ",") + `]}`, answers
+}
+
 func decodeString(t testing.TB, doc, key string) []arrow.RecordBatch {
 	t.Helper()
 	return decode(t, strings.NewReader(doc), event.Origin{Key: key})
@@ -145,21 +163,11 @@ func TestEnrich_unknownLookupTable(t *testing.T) {
 func TestEnrich_manyKeys(t *testing.T) {
 	t.Parallel()
 	const n = 2*insertChunk + 7
-	var recs []string
-	var answers []fixture.Answer
-	for i := range n {
-		ami := fmt.Sprintf("ami-%08x", i)
-		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.05","eventID":"ev-%d","eventTime":"2024-03-01T10:00:00Z",
-"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1",
-"userIdentity":{"type":"IAMUser","accountId":"111","arn":"arn:aws:iam::111:user/u"},
-"responseElements":{"instancesSet":{"items":[{"instanceId":"i-%d","imageId":%q}]}}}`, i, i, ami))
-		answers = append(answers, fixture.Answer{Key: []string{"111", "eu-west-1", ami}, Answer: json.RawMessage(`{"image_id":"` + ami + `","name":"Taupage-x","owner_id":"9"}`)})
-	}
+	doc, answers := distinctLaunches(n, "Taupage-x")
 	// Every launch's AMI is a Taupage AMI but the last one's.
 	answers[n-1].Answer = json.RawMessage(`{"image_id":"x","name":"ubuntu","owner_id":"9"}`)
 	res := fixture.NewResolver(map[string][]fixture.Answer{"ec2.image": answers})
 	e := newEngine(t, Config{Resolver: res, TaupageOwners: []string{"9"}})
-	doc := `{"Records":[` + strings.Join(recs, ",") + `]}`
 	vs, err := violations(e.Evaluate(context.Background(), decodeString(t, doc, "k")))
 	if err != nil {
 		t.Fatal(err)
@@ -257,23 +265,13 @@ func BenchmarkEnrich_loadAnswers(b *testing.B) { benchmarkEnrich(b, true) }
 func BenchmarkEnrich_noResolver(b *testing.B) { benchmarkEnrich(b, false) }
 
 func benchmarkEnrich(b *testing.B, lookups bool) {
-	const n = 5000
-	var recs []string
-	var answers []fixture.Answer
-	for i := range n {
-		ami := fmt.Sprintf("ami-%08x", i)
-		recs = append(recs, fmt.Sprintf(`{"eventVersion":"1.05","eventID":"ev-%d","eventTime":"2024-03-01T10:00:00Z",
-"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"eu-west-1",
-"userIdentity":{"type":"IAMUser","accountId":"111","arn":"arn:aws:iam::111:user/u"},
-"responseElements":{"instancesSet":{"items":[{"instanceId":"i-%d","imageId":%q}]}}}`, i, i, ami))
-		answers = append(answers, fixture.Answer{Key: []string{"111", "eu-west-1", ami}, Answer: json.RawMessage(`{"image_id":"` + ami + `","name":"ubuntu","owner_id":"9"}`)})
-	}
+	doc, answers := distinctLaunches(5000, "ubuntu")
 	cfg := Config{TaupageOwners: []string{"9"}}
 	if lookups {
 		cfg.Resolver = fixture.NewResolver(map[string][]fixture.Answer{"ec2.image": answers})
 	}
 	e := newEngine(b, cfg)
-	batches := decodeString(b, `{"Records":[`+strings.Join(recs, ",")+`]}`, "k")
+	batches := decodeString(b, doc, "k")
 	b.ResetTimer()
 	for b.Loop() {
 		if _, err := e.Evaluate(context.Background(), batches); err != nil {
