@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fullstop-audit/fullstop/instancedata"
+	"github.com/fullstop-audit/fullstop/etl/instancedata"
 	"github.com/fullstop-audit/fullstop/lookup/taupage"
 	"github.com/fullstop-audit/fullstop/store"
 )

@@ -109,7 +109,7 @@ type Config struct {
 }
 
 // SnapshotWriter stores the security-group snapshots of launches in the
-// instance-data bucket (instancedata.Snapshots). Writing one again must be
+// instance-data bucket (etl/instancedata.Snapshots). Writing one again must be
 // harmless: an object handed back is evaluated and written again.
 type SnapshotWriter interface {
 	// WriteSnapshots stores snaps and reports how many it wrote (a
