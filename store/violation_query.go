@@ -378,20 +378,9 @@ func (s *Store) violationUpdate(ctx context.Context, id int64, sql string, args 
 // version created, whitelisted by the first matching rule when it is new.
 // It reports whether v was new.
 func (s *Store) ViolationCreate(ctx context.Context, v rules.Violation, user string) (bool, error) {
-	ctx, cancel := s.transactionCtx(ctx)
-	defer cancel()
-	var inserted int
-	var created []string
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		inserted, _, created, err = s.writeViolations(ctx, tx, []rules.Violation{v}, user)
-		return err
-	})
+	inserted, _, err := s.ViolationUpsert(ctx, []rules.Violation{v}, user)
 	if err != nil {
-		return false, fmt.Errorf("create violation: %w", s.dbErr(ctx, err))
-	}
-	for _, id := range created {
-		s.log.Warn("unknown violation type created", logType, id)
+		return false, fmt.Errorf("create violation: %w", err)
 	}
 	return inserted > 0, nil
 }

@@ -64,6 +64,8 @@ var iamProtocol = queryProtocol{ns: iamNS, actions: map[string]handler{
 	"ListAttachedRolePolicies": (*Server).listAttachedRolePolicies,
 	"ListRolePolicies":         (*Server).listRolePolicies,
 	"GetRolePolicy":            (*Server).getRolePolicy,
+	"ListUsers":                (*Server).listUsers,
+	"ListAccessKeys":           (*Server).listAccessKeys,
 }}
 
 // iamEscape URL-encodes s as IAM encodes policy documents: every byte but

@@ -71,6 +71,7 @@ type Server struct {
 	mu       sync.Mutex
 	ec2      map[accountRegion]*ec2State
 	roles    map[string][]storedRole // account -> roles in the order added
+	users    map[string][]storedUser // account -> IAM users in the order added
 	kms      map[string][]byte       // ciphertext -> plaintext
 	denied   map[string]bool         // accounts AssumeRole refuses
 	failures map[string][]*failure
@@ -140,6 +141,7 @@ func newServer(t testing.TB) *Server {
 		t:              t,
 		ec2:            map[accountRegion]*ec2State{},
 		roles:          map[string][]storedRole{},
+		users:          map[string][]storedUser{},
 		kms:            map[string][]byte{},
 		denied:         map[string]bool{},
 		failures:       map[string][]*failure{},
