@@ -43,6 +43,7 @@ var mayImport = map[string][]string{
 	"lookup":             {"lookup/aws", "lookup/iamrole", "lookup/kio", "lookup/pierone", "lookup/scm", "lookup/taupage"},
 	"lookup/kio":         {"lookup/httpjson"},
 	"lookup/pierone":     {"lookup/httpjson"},
+	"lookup/teamservice": {"lookup/httpjson"},
 	"lookup/...":         {},
 	"sql":                {},
 	"migrations":         {},

@@ -156,6 +156,7 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		queryCommand(a),
 		sqlCommand(a),
 		rulesCommand(a),
+		jobsCommand(a),
 		configureCommand(os.Stdin, os.Stdout),
 		typesCommand(),
 		listViolationsCommand(),

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fullstop-audit/fullstop/jobs"
+	lookupaws "github.com/fullstop-audit/fullstop/lookup/aws"
+	"github.com/fullstop-audit/fullstop/lookup/teamservice"
+	"github.com/fullstop-audit/fullstop/rules/duckdb"
+)
+
+// errJobTargets marks a job run in which some accounts failed.
+var errJobTargets = errors.New("the job could not scan some accounts (see above); the others were scanned")
+
+func jobFlags() []cli.Flag {
+	return append(append(databaseFlags(), serviceTokenFlags()...),
+		&cli.StringFlag{Name: "accounts", EnvVars: []string{"FULLSTOP_ACCOUNTS"}, Usage: "comma list of the accounts to scan (default: the team service's enabled accounts)"},
+		&cli.StringFlag{Name: "team-service-url", EnvVars: []string{"FULLSTOP_TEAM_SERVICE_URL"}, Usage: "team service listing the AWS accounts (GET /api/accounts/aws), when --accounts is not given"},
+		&cli.StringFlag{Name: "job-regions", Value: strings.Join(duckdb.DefaultAllowedRegions, ","), EnvVars: []string{"FULLSTOP_JOB_REGIONS"}, Usage: "comma list of the regions the regional jobs scan"},
+		&cli.StringFlag{Name: "role-name", Value: lookupaws.DefaultRoleName, EnvVars: []string{"FULLSTOP_ROLE_NAME"}, Usage: "the role assumed in each member account"},
+		&cli.StringFlag{Name: "sts-region", EnvVars: []string{"FULLSTOP_STS_REGION"}, Usage: "region of the STS endpoint (default: the AWS environment's region)"},
+		&cli.DurationFlag{Name: "credentials-timeout", Value: 10 * time.Second, EnvVars: []string{"FULLSTOP_CREDENTIALS_TIMEOUT"}, Usage: "bound on finding the process's AWS credentials at start"},
+		&cli.IntFlag{Name: "access-keys-expire-after-days", Value: jobs.DefaultAccessKeyMaxAge, EnvVars: []string{"FULLSTOP_ACCESS_KEYS_EXPIRE_AFTER_DAYS"}, Usage: "(keyRotationJob) age in days after which an active access key is too old"},
+		&cli.StringFlag{Name: "management-account", EnvVars: []string{"FULLSTOP_JOBS_MANAGEMENT_ACCOUNT"}, Usage: "(crossAccountPolicyForIAMJob) the account that may assume roles in every account"},
+		&cli.IntFlag{Name: "job-concurrency", Value: jobs.DefaultConcurrency, EnvVars: []string{"FULLSTOP_JOB_CONCURRENCY"}, Usage: "accounts (or account regions) scanned at once"},
+	)
+}
+
+// jobList returns the jobs, with their AWS access (nil for listing).
+func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
+	var iam jobs.IAM
+	if clients != nil {
+		iam = clients
+	}
+	return []jobs.Job{
+		&jobs.CrossAccountRoles{IAM: iam, ManagementAccount: strings.TrimSpace(c.String("management-account"))},
+		&jobs.KeyRotation{IAM: iam, MaxAgeDays: c.Int("access-keys-expire-after-days")},
+	}
+}
+
+func jobsCommand(a *app) *cli.Command {
+	return &cli.Command{
+		Name:  "jobs",
+		Usage: "the scheduled scans of live AWS state: list them, run one now, show recent runs",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "list",
+				Usage: "list the jobs: name, default schedule, what they look for",
+				Flags: jobFlags(),
+				Action: func(c *cli.Context) error {
+					tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "NAME\tSCHEDULE\tREGIONAL\tFINDS")
+					for _, j := range jobList(c, nil) {
+						fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", j.Name(), jobs.DefaultSchedules[j.Name()], j.Regional(), j.Description())
+					}
+					return tw.Flush()
+				},
+			},
+			{
+				Name:      "run",
+				Usage:     "run one job now, in the foreground, with a line per account; exit 1 when an account failed",
+				ArgsUsage: "NAME",
+				Flags:     jobFlags(),
+				Action:    func(c *cli.Context) error { return runJob(c, a) },
+			},
+			{
+				Name:      "runs",
+				Usage:     "show the recent runs of the jobs (of NAME only, if given), newest first",
+				ArgsUsage: "[NAME]",
+				Flags:     append(databaseFlags(), &cli.IntFlag{Name: "limit", Value: 20, EnvVars: []string{"FULLSTOP_JOB_RUNS_LIMIT"}, Usage: "runs shown at most"}),
+				Action: func(c *cli.Context) error {
+					st, _, err := openStoreFromFlags(c, a.log)
+					if err != nil {
+						return err
+					}
+					defer st.Close()
+					runs, err := st.JobRuns(c.Context, c.Args().First(), max(c.Int("limit"), 1))
+					if err != nil {
+						return err
+					}
+					tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "ID\tJOB\tSTARTED\tDURATION\tACCOUNTS\tNEW\tSEEN AGAIN\tFAILED\tBY")
+					for _, r := range runs {
+						dur := "running"
+						if r.Finished != nil {
+							dur = r.Finished.Sub(r.Started).Round(time.Millisecond).String()
+						}
+						by := "schedule"
+						if r.StartedBy != nil {
+							by = *r.StartedBy
+						}
+						fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\n", r.ID, r.Job, r.Started.UTC().Format(time.RFC3339), dur,
+							len(r.Accounts), r.New, r.SeenAgain, len(r.Errors), by)
+					}
+					return tw.Flush()
+				},
+			},
+		},
+	}
+}
+
+func runJob(c *cli.Context, a *app) error {
+	name := c.Args().First()
+	if c.NArg() != 1 {
+		return usagef("jobs run: want one job name (see fullstop jobs list)")
+	}
+	var job jobs.Job
+	for _, j := range jobList(c, nil) {
+		if j.Name() == name {
+			job = j
+		}
+	}
+	if job == nil {
+		return usagef("jobs run: no job %q (see fullstop jobs list)", name)
+	}
+	var accounts jobs.Accounts
+	if list := splitList(c.String("accounts")); len(list) > 0 {
+		accounts = jobs.StaticAccounts(list)
+	} else if u := c.String("team-service-url"); u != "" {
+		tok, err := serviceToken(c)
+		if err != nil {
+			return err
+		}
+		ts, err := teamservice.New(teamservice.Config{BaseURL: u, Token: tok})
+		if err != nil {
+			return usagef("--team-service-url (FULLSTOP_TEAM_SERVICE_URL): %v", err)
+		}
+		accounts = ts
+	} else {
+		return usagef("jobs run: no accounts: give --accounts (FULLSTOP_ACCOUNTS) or --team-service-url (FULLSTOP_TEAM_SERVICE_URL)")
+	}
+	clients, err := openAWSClients(c.Context, lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")},
+		c.Duration("credentials-timeout"))
+	if err != nil {
+		return err
+	}
+	for _, j := range jobList(c, clients) {
+		if j.Name() == name {
+			job = j
+		}
+	}
+	st, _, err := openStoreFromFlags(c, a.log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	out := c.App.Writer
+	r := &jobs.Runner{Sink: st, Accounts: accounts, Regions: splitList(c.String("job-regions")), Concurrency: c.Int("job-concurrency"),
+		Log: a.log, Progress: func(p jobs.Progress) { printJobProgress(out, p) }}
+	res, err := r.Run(c.Context, job, nil, currentUser())
+	if errors.Is(err, jobs.ErrRunning) {
+		return err
+	}
+	if res.ID != 0 {
+		fmt.Fprintf(out, "fullstop jobs run %s: run %d, %d accounts, %d violations new, %d seen again, %d failed, %s\n", res.Job, res.ID,
+			len(res.Accounts), res.New, res.SeenAgain, len(res.Errors), res.Finished.Sub(res.Started).Round(time.Millisecond))
+	}
+	if err != nil {
+		return err
+	}
+	if len(res.Errors) > 0 {
+		return errJobTargets
+	}
+	return nil
+}
+
+func printJobProgress(w io.Writer, p jobs.Progress) {
+	status := fmt.Sprintf("%d found", p.Found)
+	if p.Err != nil {
+		status = "FAILED: " + p.Err.Error()
+	}
+	fmt.Fprintf(w, "  [%d/%d] %s %s\n", p.Done, p.All, p.Target, status)
+}
+
+// currentUser names who runs a job from the command line.
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}

@@ -1,0 +1,9 @@
+package jobs
+
+// DefaultSchedules are the jobs' default cron schedules (five fields, or
+// @every): the reference's documented intent, the IAM jobs daily (its code
+// ran them hourly).
+var DefaultSchedules = map[string]string{
+	"keyRotationJob":              "0 22 * * *",
+	"crossAccountPolicyForIAMJob": "15 22 * * *",
+}
