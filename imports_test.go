@@ -24,7 +24,7 @@ const module = "github.com/fullstop-audit/fullstop"
 // architecture document.
 var mayImport = map[string][]string{
 	"cmd/...":            {"..."}, // wiring: flags fill each package's Config
-	"api/...":            {"api/...", "store", "rules", "etl/instancedata", "lookup/taupage"},
+	"api/...":            {"api/...", "store", "rules", "jobs", "etl/instancedata", "lookup/taupage"},
 	"etl/instancedata":   {"rules"},
 	"jobs/...":           {"jobs/...", "rules", "lookup/..."},
 	"store":              {"etl", "rules", "migrations", "sql"},

@@ -39,6 +39,7 @@ type Store interface {
 	WhitelistRuleApply(ctx context.Context, id int64, dryRun bool, user string) (int, error)
 	LifecyclePage(ctx context.Context, f store.LifecycleFilter, sorts []store.Sort, offset, limit int) ([]store.Lifecycle, int64, error)
 	LifecycleAddBoot(ctx context.Context, b store.InstanceBoot, user string) (bool, error)
+	JobRuns(ctx context.Context, job string, limit int) ([]store.JobRun, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -84,6 +85,8 @@ type Config struct {
 	// in the lifecycle rows' userdata_path (bucket[/prefix]).
 	InstanceData     InstanceData
 	InstanceDataName string
+	// Jobs runs the scheduled AWS scans; nil: GET /api/jobs lists none.
+	Jobs Jobs
 }
 
 // server holds the handlers' dependencies.
@@ -100,6 +103,7 @@ type server struct {
 
 	instanceData     InstanceData
 	instanceDataName string
+	jobs             Jobs
 }
 
 // New returns the API's handler: every route of Routes, /health, /metrics
@@ -111,7 +115,7 @@ func New(cfg Config) (http.Handler, error) {
 	s := &server{
 		st: cfg.Store, verifier: cfg.Verifier, rights: cfg.Rights, teams: cfg.AllowedTeams,
 		log: cfg.Log, maxBody: cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
-		instanceData: cfg.InstanceData, instanceDataName: cfg.InstanceDataName,
+		instanceData: cfg.InstanceData, instanceDataName: cfg.InstanceDataName, jobs: cfg.Jobs,
 	}
 	if len(s.teams) == 0 {
 		s.teams = []string{"stups"}

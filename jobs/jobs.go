@@ -114,6 +114,32 @@ type Result struct {
 // the run; user is who asked for it (the scheduler: ""). It returns
 // ErrRunning without running when the job runs already.
 func (r *Runner) Run(ctx context.Context, job Job, accounts []string, user string) (Result, error) {
+	run, err := r.Start(ctx, job, accounts, user)
+	if err != nil {
+		return Result{}, err
+	}
+	return run(ctx)
+}
+
+// Start takes the job's lock and returns the run, which the caller calls
+// (at once, or in a goroutine) to run the job and release the lock; it
+// returns ErrRunning when the job runs already. A trigger can so answer
+// "running already" before it lets the run go on by itself.
+func (r *Runner) Start(ctx context.Context, job Job, accounts []string, user string) (func(context.Context) (Result, error), error) {
+	release, ok, err := r.Sink.JobLock(ctx, job.Name())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("job %s: %w", job.Name(), ErrRunning)
+	}
+	return func(ctx context.Context) (Result, error) {
+		defer release()
+		return r.run(ctx, job, accounts, user)
+	}, nil
+}
+
+func (r *Runner) run(ctx context.Context, job Job, accounts []string, user string) (Result, error) {
 	log := r.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -122,14 +148,7 @@ func (r *Runner) Run(ctx context.Context, job Job, accounts []string, user strin
 	if now == nil {
 		now = time.Now
 	}
-	release, ok, err := r.Sink.JobLock(ctx, job.Name())
-	if err != nil {
-		return Result{}, err
-	}
-	if !ok {
-		return Result{}, fmt.Errorf("job %s: %w", job.Name(), ErrRunning)
-	}
-	defer release()
+	var err error
 	if accounts == nil {
 		if accounts, err = r.Accounts.Accounts(ctx); err != nil {
 			return Result{}, fmt.Errorf("job %s: list the accounts: %w", job.Name(), err)
