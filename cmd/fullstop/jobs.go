@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -15,23 +16,30 @@ import (
 	lookupaws "github.com/fullstop-audit/fullstop/lookup/aws"
 	"github.com/fullstop-audit/fullstop/lookup/teamservice"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
+	"github.com/fullstop-audit/fullstop/store"
 )
 
 // errJobTargets marks a job run in which some accounts failed.
 var errJobTargets = errors.New("the job could not scan some accounts (see above); the others were scanned")
 
 func jobFlags() []cli.Flag {
-	return append(append(databaseFlags(), serviceTokenFlags()...),
+	return append(append(append(databaseFlags(), serviceTokenFlags()...),
 		&cli.StringFlag{Name: "accounts", EnvVars: []string{"FULLSTOP_ACCOUNTS"}, Usage: "comma list of the accounts to scan (default: the team service's enabled accounts)"},
 		&cli.StringFlag{Name: "team-service-url", EnvVars: []string{"FULLSTOP_TEAM_SERVICE_URL"}, Usage: "team service listing the AWS accounts (GET /api/accounts/aws), when --accounts is not given"},
-		&cli.StringFlag{Name: "job-regions", Value: strings.Join(duckdb.DefaultAllowedRegions, ","), EnvVars: []string{"FULLSTOP_JOB_REGIONS"}, Usage: "comma list of the regions the regional jobs scan"},
 		&cli.StringFlag{Name: "role-name", Value: lookupaws.DefaultRoleName, EnvVars: []string{"FULLSTOP_ROLE_NAME"}, Usage: "the role assumed in each member account"},
 		&cli.StringFlag{Name: "sts-region", EnvVars: []string{"FULLSTOP_STS_REGION"}, Usage: "region of the STS endpoint (default: the AWS environment's region)"},
 		&cli.DurationFlag{Name: "credentials-timeout", Value: 10 * time.Second, EnvVars: []string{"FULLSTOP_CREDENTIALS_TIMEOUT"}, Usage: "bound on finding the process's AWS credentials at start"},
+	), jobSettingFlags()...)
+}
+
+// jobSettingFlags are the jobs' own settings, on jobs run and serve.
+func jobSettingFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "job-regions", Value: strings.Join(duckdb.DefaultAllowedRegions, ","), EnvVars: []string{"FULLSTOP_JOB_REGIONS"}, Usage: "comma list of the regions the regional jobs scan"},
 		&cli.IntFlag{Name: "access-keys-expire-after-days", Value: jobs.DefaultAccessKeyMaxAge, EnvVars: []string{"FULLSTOP_ACCESS_KEYS_EXPIRE_AFTER_DAYS"}, Usage: "(keyRotationJob) age in days after which an active access key is too old"},
 		&cli.StringFlag{Name: "management-account", EnvVars: []string{"FULLSTOP_JOBS_MANAGEMENT_ACCOUNT"}, Usage: "(crossAccountPolicyForIAMJob) the account that may assume roles in every account"},
 		&cli.IntFlag{Name: "job-concurrency", Value: jobs.DefaultConcurrency, EnvVars: []string{"FULLSTOP_JOB_CONCURRENCY"}, Usage: "accounts (or account regions) scanned at once"},
-	)
+	}
 }
 
 // jobList returns the jobs, with their AWS access (nil for listing).
@@ -121,40 +129,22 @@ func runJob(c *cli.Context, a *app) error {
 	if job == nil {
 		return usagef("jobs run: no job %q (see fullstop jobs list)", name)
 	}
-	var accounts jobs.Accounts
-	if list := splitList(c.String("accounts")); len(list) > 0 {
-		accounts = jobs.StaticAccounts(list)
-	} else if u := c.String("team-service-url"); u != "" {
-		tok, err := serviceToken(c)
-		if err != nil {
-			return err
-		}
-		ts, err := teamservice.New(teamservice.Config{BaseURL: u, Token: tok})
-		if err != nil {
-			return usagef("--team-service-url (FULLSTOP_TEAM_SERVICE_URL): %v", err)
-		}
-		accounts = ts
-	} else {
-		return usagef("jobs run: no accounts: give --accounts (FULLSTOP_ACCOUNTS) or --team-service-url (FULLSTOP_TEAM_SERVICE_URL)")
-	}
-	clients, err := openAWSClients(c.Context, lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")},
-		c.Duration("credentials-timeout"))
-	if err != nil {
-		return err
-	}
-	for _, j := range jobList(c, clients) {
-		if j.Name() == name {
-			job = j
-		}
-	}
 	st, _, err := openStoreFromFlags(c, a.log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	out := c.App.Writer
-	r := &jobs.Runner{Sink: st, Accounts: accounts, Regions: splitList(c.String("job-regions")), Concurrency: c.Int("job-concurrency"),
-		Log: a.log, Progress: func(p jobs.Progress) { printJobProgress(out, p) }}
+	r, all, err := openJobs(c, a.log, st, c.Duration("credentials-timeout"))
+	if err != nil {
+		return err
+	}
+	for _, j := range all {
+		if j.Name() == name {
+			job = j
+		}
+	}
+	r.Progress = func(p jobs.Progress) { printJobProgress(out, p) }
 	res, err := r.Run(c.Context, job, nil, currentUser())
 	if errors.Is(err, jobs.ErrRunning) {
 		return err
@@ -170,6 +160,33 @@ func runJob(c *cli.Context, a *app) error {
 		return errJobTargets
 	}
 	return nil
+}
+
+// openJobs opens what the jobs need (the member accounts' AWS clients,
+// the accounts to scan) and returns their runner over st and the jobs.
+func openJobs(c *cli.Context, log *slog.Logger, st *store.Store, credentialsTimeout time.Duration) (*jobs.Runner, []jobs.Job, error) {
+	var accounts jobs.Accounts
+	if list := splitList(c.String("accounts")); len(list) > 0 {
+		accounts = jobs.StaticAccounts(list)
+	} else if u := c.String("team-service-url"); u != "" {
+		tok, err := serviceToken(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		ts, err := teamservice.New(teamservice.Config{BaseURL: u, Token: tok})
+		if err != nil {
+			return nil, nil, usagef("--team-service-url (FULLSTOP_TEAM_SERVICE_URL): %v", err)
+		}
+		accounts = ts
+	} else {
+		return nil, nil, usagef("jobs: no accounts to scan: give --accounts (FULLSTOP_ACCOUNTS) or --team-service-url (FULLSTOP_TEAM_SERVICE_URL)")
+	}
+	clients, err := openAWSClients(c.Context, lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")}, credentialsTimeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &jobs.Runner{Sink: st, Accounts: accounts, Regions: splitList(c.String("job-regions")), Concurrency: c.Int("job-concurrency"), Log: log}
+	return r, jobList(c, clients), nil
 }
 
 func printJobProgress(w io.Writer, p jobs.Progress) {

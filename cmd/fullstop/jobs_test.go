@@ -3,6 +3,8 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +53,52 @@ func TestJobs_RunAndRuns(t *testing.T) {
 	}
 	if code, _, errOut := fullstop(t, env, "jobs", "run", "noSuchJob"); code != exitUsage || !strings.Contains(errOut, "no job") {
 		t.Errorf("unknown job: exit %d %s", code, errOut)
+	}
+}
+
+// serve --jobs: POST /api/jobs/{name}/run starts a run, GET .../runs
+// shows it finished with what it found.
+func TestServe_Jobs(t *testing.T) {
+	t.Parallel()
+	srv := awstest.New(t)
+	srv.AddUser("111111111111", awstest.User{Name: "ci", Keys: []awstest.AccessKey{{ID: "AKIAOLD1", Created: time.Now().AddDate(0, 0, -40)}}})
+	db := pgtest.New(t)
+	env := []string{"DATABASE_URL=" + db, "AWS_ACCESS_KEY_ID=" + awstest.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + awstest.SecretAccessKey,
+		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL_IAM=" + srv.URL(), "AWS_ENDPOINT_URL_STS=" + srv.URL(),
+		"FULLSTOP_ACCOUNTS=111111111111", "FULLSTOP_JOB_KEY_ROTATION_JOB_SCHEDULE=off"}
+	if code, _, errOut := fullstop(t, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, errOut)
+	}
+	_, base := startServe(t, env, "--no-processing", "--auth", "none", "--jobs")
+	resp, err := http.Post(base+"/api/jobs/keyRotationJob/run", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST run: %d, want 202", resp.StatusCode)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(base + "/api/jobs/keyRotationJob/runs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var runs []struct {
+			Finished *string `json:"finished"`
+			New      int     `json:"new"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&runs)
+		resp.Body.Close()
+		if err == nil && len(runs) == 1 && runs[0].Finished != nil {
+			if runs[0].New != 1 {
+				t.Errorf("run stored %d violations, want 1", runs[0].New)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no finished run: %+v, %v", runs, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

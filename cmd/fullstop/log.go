@@ -5,6 +5,7 @@ package main
 const (
 	logAuth     = "auth"
 	logDuration = "duration"
+	logJob      = "job"
 	logListen   = "listen"
 	logSchedule = "schedule"
 	logSignal   = "signal"

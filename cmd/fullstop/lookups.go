@@ -120,12 +120,12 @@ func openLookups(ctx context.Context, bs *batchSetup) (duckdb.Resolver, error) {
 func openAWSClients(ctx context.Context, cfg lookupaws.Config, timeout time.Duration) (*lookupaws.Clients, error) {
 	base, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, usagef("--aws-lookups: load the AWS configuration: %v", err)
+		return nil, usagef("the member accounts (--aws-lookups, jobs): load the AWS configuration: %v", err)
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if _, err := base.Credentials.Retrieve(cctx); err != nil {
-		return nil, usagef("--aws-lookups: no AWS credentials to assume the member accounts' role %q with: %v", cfg.RoleName, err)
+		return nil, usagef("the member accounts (--aws-lookups, jobs): no AWS credentials to assume the member accounts' role %q with: %v", cfg.RoleName, err)
 	}
 	cfg.Base = base
 	clients, err := lookupaws.New(cfg)

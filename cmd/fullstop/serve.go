@@ -16,6 +16,7 @@ import (
 
 	"github.com/fullstop-audit/fullstop/api"
 	"github.com/fullstop-audit/fullstop/etl"
+	"github.com/fullstop-audit/fullstop/jobs"
 	"github.com/fullstop-audit/fullstop/lookup"
 	"github.com/fullstop-audit/fullstop/store"
 )
@@ -35,7 +36,8 @@ func serveCommand(a *app) *cli.Command {
 			&cli.BoolFlag{Name: "no-processing", EnvVars: []string{"FULLSTOP_NO_PROCESSING"}, Usage: "serve the API only, run no batches (the reference's autoStart=false)"},
 			&cli.StringFlag{Name: "listen", Value: ":8080", EnvVars: []string{"FULLSTOP_LISTEN"}, Usage: "address the REST API listens on"},
 			&cli.DurationFlag{Name: "shutdown-timeout", Value: 20 * time.Second, EnvVars: []string{"FULLSTOP_SHUTDOWN_TIMEOUT"}, Usage: "how long requests in flight may run on at SIGTERM"},
-		), authFlags()...),
+			&cli.BoolFlag{Name: "jobs", EnvVars: []string{"FULLSTOP_JOBS"}, Usage: "run the scheduled AWS scans on their schedules (FULLSTOP_JOB_<NAME>_SCHEDULE); the accounts come from --accounts or the team service"},
+		), append(authFlags(), jobSettingFlags()...)...),
 		Action: func(c *cli.Context) error {
 			sched, err := cron.ParseStandard(c.String("schedule"))
 			if err != nil {
@@ -98,6 +100,18 @@ func serveCommand(a *app) *cli.Command {
 			}
 			acfg := api.Config{Store: st, Verifier: verifier, Rights: rights, AllowedTeams: ac.allowedTeams,
 				Log: a.log, Registerer: reg, Gatherer: reg}
+			var scans *jobs.Scheduler
+			if c.Bool("jobs") {
+				runner, all, err := openJobs(c, a.log, st, c.Duration("s3-credentials-timeout"))
+				if err != nil {
+					return err
+				}
+				runner.Metrics = jobs.NewMetrics(reg)
+				if scans, err = jobs.NewScheduler(runner, all, nil); err != nil {
+					return usagef("%v", err)
+				}
+				acfg.Jobs = scans
+			}
 			if ic, err := readInstanceData(c); err != nil {
 				return err
 			} else if ic != nil {
@@ -128,6 +142,15 @@ func serveCommand(a *app) *cli.Command {
 				a.log.Info("serve: processing on schedule", logSchedule, c.String("schedule"), logSource, source)
 			} else {
 				a.log.Info("serve: processing is off (--no-processing)")
+			}
+			if scans != nil {
+				if err := scans.Start(c.Context); err != nil {
+					return err
+				}
+				defer scans.Stop()
+				for _, j := range scans.Jobs() {
+					a.log.Info("serve: job scheduled", logJob, j.Name, logSchedule, j.Schedule)
+				}
 			}
 			select {
 			case <-c.Context.Done():
