@@ -58,9 +58,9 @@ func (j *KeyRotation) Scan(ctx context.Context, t Target, now time.Time) ([]rule
 		if k.Status != "Active" || !k.Created.Before(limit) {
 			continue
 		}
-		meta, _ := json.Marshal(map[string]any{"access_key_id": k.ID, "user_name": k.User, "access_key_created": k.Created.UnixMilli()})
+		meta := metaJSON(map[string]any{"access_key_id": k.ID, "user_name": k.User, "access_key_created": k.Created.UnixMilli()})
 		out = append(out, rules.Violation{Type: "ACTIVE_KEY_TOO_OLD", EventID: "check-access-key_" + k.ID, AccountID: t.Account,
-			Region: noRegion, MetaInfo: string(meta), Rule: ruleName(j.Name()), EventTime: now.UTC()})
+			Region: noRegion, MetaInfo: meta, Rule: ruleName(j.Name()), EventTime: now.UTC()})
 	}
 	return out, nil
 }
@@ -92,9 +92,9 @@ func (j *CrossAccountRoles) Scan(ctx context.Context, t Target, now time.Time) (
 		if len(grantees) == 0 {
 			continue
 		}
-		meta, _ := json.Marshal(map[string]any{"role_arn": r.Arn, "role_name": r.Name, "grantees": grantees})
+		meta := metaJSON(map[string]any{"role_arn": r.Arn, "role_name": r.Name, "grantees": grantees})
 		out = append(out, rules.Violation{Type: "CROSS_ACCOUNT_ROLE", EventID: "crossAccountPolicyForIAMJob", AccountID: t.Account,
-			Region: iamRegion, InstanceID: r.ID, MetaInfo: string(meta), Rule: ruleName(j.Name()), EventTime: now.UTC()})
+			Region: iamRegion, InstanceID: r.ID, MetaInfo: meta, Rule: ruleName(j.Name()), EventTime: now.UTC()})
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +45,21 @@ type Job interface {
 	// Scan scans one target at the time now and returns its violations.
 	Scan(ctx context.Context, t Target, now time.Time) ([]rules.Violation, error)
 }
+
+// Summarizer is a job that, besides its violations per target, reports
+// on what all the targets of a run found together (the reference's one
+// UNSECURED_ROOT_USER a day).
+type Summarizer interface {
+	Job
+	// ScanFor is Scan that also returns what Summarize needs of the target.
+	ScanFor(ctx context.Context, t Target, now time.Time) ([]rules.Violation, any, error)
+	// Summarize is called once after every target, with the details of
+	// the targets scanned without error.
+	Summarize(now time.Time, details []any) ([]rules.Violation, error)
+}
+
+// summaryTarget is where a summary's failure is recorded in a run.
+const summaryTarget = "summary"
 
 // Sink is where runs store what they find and record themselves; the
 // store implements it.
@@ -174,6 +190,7 @@ func (r *Runner) run(ctx context.Context, job Job, accounts []string, user strin
 	log.InfoContext(ctx, "job started", logJob, job.Name(), logTargets, len(targets))
 
 	var mu sync.Mutex
+	var details []any
 	done := 0
 	concurrency := r.Concurrency
 	if concurrency <= 0 {
@@ -187,7 +204,7 @@ func (r *Runner) run(ctx context.Context, job Job, accounts []string, user strin
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			vs, err := r.scan(ctx, job, t, now())
+			vs, detail, err := r.scan(ctx, job, t, now())
 			var n, again int
 			if err == nil && len(vs) > 0 {
 				n, again, err = r.Sink.ViolationUpsert(ctx, vs, auditUser(job))
@@ -195,6 +212,9 @@ func (r *Runner) run(ctx context.Context, job Job, accounts []string, user strin
 			mu.Lock()
 			defer mu.Unlock()
 			done++
+			if err == nil && detail != nil {
+				details = append(details, detail)
+			}
 			res.New += n
 			res.SeenAgain += again
 			if err != nil {
@@ -208,6 +228,18 @@ func (r *Runner) run(ctx context.Context, job Job, accounts []string, user strin
 		}()
 	}
 	wg.Wait()
+	if sj, ok := job.(Summarizer); ok && ctx.Err() == nil {
+		vs, err := sj.Summarize(now(), details)
+		var n, again int
+		if err == nil && len(vs) > 0 {
+			n, again, err = r.Sink.ViolationUpsert(ctx, vs, auditUser(job))
+		}
+		res.New, res.SeenAgain = res.New+n, res.SeenAgain+again
+		if err != nil {
+			res.Errors[summaryTarget] = err.Error()
+			log.WarnContext(ctx, "job summary failed", logJob, job.Name(), logErr, err)
+		}
+	}
 	res.Finished = now().UTC()
 	// The end is recorded even when the run was cancelled.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -223,13 +255,17 @@ func (r *Runner) run(ctx context.Context, job Job, accounts []string, user strin
 
 // scan runs one scan, turning a panic of a job into an error of its
 // target.
-func (r *Runner) scan(ctx context.Context, job Job, t Target, now time.Time) (vs []rules.Violation, err error) {
+func (r *Runner) scan(ctx context.Context, job Job, t Target, now time.Time) (vs []rules.Violation, detail any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			vs, err = nil, fmt.Errorf("scan %s: panic: %v", t, p)
+			vs, detail, err = nil, nil, fmt.Errorf("scan %s: panic: %v", t, p)
 		}
 	}()
-	return job.Scan(ctx, t, now)
+	if sj, ok := job.(Summarizer); ok {
+		return sj.ScanFor(ctx, t, now)
+	}
+	vs, err = job.Scan(ctx, t, now)
+	return vs, nil, err
 }
 
 // auditUser is who the violations of a job are created by.
@@ -243,6 +279,18 @@ func (res Result) SortedErrors() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// metaJSON is v as a violation's meta_info: JSON without HTML escapes
+// (<root_account> stays as it is).
+func metaJSON(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "{}"
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // ruleName is the Rule field of a job's violations.

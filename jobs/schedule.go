@@ -6,4 +6,5 @@ package jobs
 var DefaultSchedules = map[string]string{
 	"keyRotationJob":              "0 22 * * *",
 	"crossAccountPolicyForIAMJob": "15 22 * * *",
+	"noPasswordsJob":              "0 23 * * *",
 }

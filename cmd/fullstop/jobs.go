@@ -45,12 +45,15 @@ func jobSettingFlags() []cli.Flag {
 // jobList returns the jobs, with their AWS access (nil for listing).
 func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 	var iam jobs.IAM
+	var reports jobs.CredentialReports
 	if clients != nil {
-		iam = clients
+		iam, reports = clients, clients
 	}
+	mgmt := strings.TrimSpace(c.String("management-account"))
 	return []jobs.Job{
-		&jobs.CrossAccountRoles{IAM: iam, ManagementAccount: strings.TrimSpace(c.String("management-account"))},
+		&jobs.CrossAccountRoles{IAM: iam, ManagementAccount: mgmt},
 		&jobs.KeyRotation{IAM: iam, MaxAgeDays: c.Int("access-keys-expire-after-days")},
+		&jobs.NoPasswords{IAM: reports, ManagementAccount: mgmt},
 	}
 }
 

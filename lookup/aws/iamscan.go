@@ -8,6 +8,7 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
 // AccessKey is an IAM user's access key.
@@ -77,4 +78,36 @@ func (c *Clients) Roles(ctx context.Context, account string) ([]IAMRole, error) 
 		}
 	}
 	return out, nil
+}
+
+// CredentialReport asks IAM to generate the account's credential report
+// until it is complete (at most attempts times, waiting 0, 0.5, 1, 1.5 …
+// seconds between them, as the reference), then returns its CSV.
+func (c *Clients) CredentialReport(ctx context.Context, account string, attempts int) ([]byte, error) {
+	cl := c.IAM(account)
+	for i := 0; ; i++ {
+		out, err := cl.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
+		if err != nil {
+			return nil, fmt.Errorf("iam GenerateCredentialReport in %s: %w", account, err)
+		}
+		if out.State == iamtypes.ReportStateTypeComplete {
+			break
+		}
+		if i+1 >= attempts {
+			return nil, fmt.Errorf("iam GenerateCredentialReport in %s: still %s after %d attempts", account, out.State, attempts)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(i) * 500 * time.Millisecond):
+		}
+	}
+	out, err := cl.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+	if err != nil {
+		return nil, fmt.Errorf("iam GetCredentialReport in %s: %w", account, err)
+	}
+	if out.ReportFormat != iamtypes.ReportFormatTypeTextCsv {
+		return nil, fmt.Errorf("iam GetCredentialReport in %s: format %q, want text/csv", account, out.ReportFormat)
+	}
+	return out.Content, nil
 }

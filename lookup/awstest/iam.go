@@ -66,6 +66,8 @@ var iamProtocol = queryProtocol{ns: iamNS, actions: map[string]handler{
 	"GetRolePolicy":            (*Server).getRolePolicy,
 	"ListUsers":                (*Server).listUsers,
 	"ListAccessKeys":           (*Server).listAccessKeys,
+	"GenerateCredentialReport": (*Server).generateCredentialReport,
+	"GetCredentialReport":      (*Server).getCredentialReport,
 }}
 
 // iamEscape URL-encodes s as IAM encodes policy documents: every byte but

@@ -72,8 +72,9 @@ type Server struct {
 	ec2      map[accountRegion]*ec2State
 	roles    map[string][]storedRole // account -> roles in the order added
 	users    map[string][]storedUser // account -> IAM users in the order added
-	kms      map[string][]byte       // ciphertext -> plaintext
-	denied   map[string]bool         // accounts AssumeRole refuses
+	reports  map[string]*credentialReport
+	kms      map[string][]byte // ciphertext -> plaintext
+	denied   map[string]bool   // accounts AssumeRole refuses
 	failures map[string][]*failure
 	calls    map[callKey]int
 	assumed  []AssumeRoleCall
@@ -142,6 +143,7 @@ func newServer(t testing.TB) *Server {
 		ec2:            map[accountRegion]*ec2State{},
 		roles:          map[string][]storedRole{},
 		users:          map[string][]storedUser{},
+		reports:        map[string]*credentialReport{},
 		kms:            map[string][]byte{},
 		denied:         map[string]bool{},
 		failures:       map[string][]*failure{},
