@@ -7,4 +7,5 @@ var DefaultSchedules = map[string]string{
 	"keyRotationJob":              "0 22 * * *",
 	"crossAccountPolicyForIAMJob": "15 22 * * *",
 	"noPasswordsJob":              "0 23 * * *",
+	"fetchRdsJob":                 "*/5 * * * *",
 }

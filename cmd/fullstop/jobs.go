@@ -46,14 +46,16 @@ func jobSettingFlags() []cli.Flag {
 func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 	var iam jobs.IAM
 	var reports jobs.CredentialReports
+	var dbs jobs.Databases
 	if clients != nil {
-		iam, reports = clients, clients
+		iam, reports, dbs = clients, clients, clients
 	}
 	mgmt := strings.TrimSpace(c.String("management-account"))
 	return []jobs.Job{
 		&jobs.CrossAccountRoles{IAM: iam, ManagementAccount: mgmt},
 		&jobs.KeyRotation{IAM: iam, MaxAgeDays: c.Int("access-keys-expire-after-days")},
 		&jobs.NoPasswords{IAM: reports, ManagementAccount: mgmt},
+		&jobs.FetchRds{RDS: dbs},
 	}
 }
 

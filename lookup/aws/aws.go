@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
@@ -59,6 +60,7 @@ type Clients struct {
 	creds map[string]awssdk.CredentialsProvider // by account
 	ec2   map[clientKey]*cachedEC2
 	iam   map[string]*iam.Client // by account
+	rds   map[clientKey]*rds.Client
 	now   func() time.Time
 }
 
@@ -96,6 +98,7 @@ func New(cfg Config) (*Clients, error) {
 		creds: map[string]awssdk.CredentialsProvider{},
 		ec2:   map[clientKey]*cachedEC2{},
 		iam:   map[string]*iam.Client{},
+		rds:   map[clientKey]*rds.Client{},
 		now:   time.Now,
 	}, nil
 }

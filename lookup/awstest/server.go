@@ -73,6 +73,7 @@ type Server struct {
 	roles    map[string][]storedRole // account -> roles in the order added
 	users    map[string][]storedUser // account -> IAM users in the order added
 	reports  map[string]*credentialReport
+	dbs      map[accountRegion][]DBInstance
 	kms      map[string][]byte // ciphertext -> plaintext
 	denied   map[string]bool   // accounts AssumeRole refuses
 	failures map[string][]*failure
@@ -144,6 +145,7 @@ func newServer(t testing.TB) *Server {
 		roles:          map[string][]storedRole{},
 		users:          map[string][]storedUser{},
 		reports:        map[string]*credentialReport{},
+		dbs:            map[accountRegion][]DBInstance{},
 		kms:            map[string][]byte{},
 		denied:         map[string]bool{},
 		failures:       map[string][]*failure{},
@@ -349,7 +351,7 @@ func (s *Server) parse(hr *http.Request) (*request, protocol, *apiError) {
 	r.form = form
 	r.action = form.Get("Action")
 	switch r.service {
-	case "ec2", "sts", "iam":
+	case "ec2", "sts", "iam", "rds":
 	default:
 		r.service = serviceOfVersion[form.Get("Version")]
 	}
@@ -361,6 +363,8 @@ func (s *Server) parse(hr *http.Request) (*request, protocol, *apiError) {
 		p = stsProtocol
 	case "iam":
 		p = iamProtocol
+	case "rds":
+		p = rdsProtocol
 	default:
 		p = queryProtocol{}
 		return r, p, errorf(http.StatusBadRequest, "InvalidAction", "Could not tell the service of the request (credential scope %q, Version %q)", r.service, form.Get("Version"))
@@ -386,9 +390,10 @@ func readBody(hr *http.Request) ([]byte, error) {
 
 // serviceOfVersion names the query service of each API version.
 var serviceOfVersion = map[string]string{
-	ec2Version: "ec2",
-	stsVersion: "sts",
-	iamVersion: "iam",
+	ec2Version:   "ec2",
+	stsVersion:   "sts",
+	iamVersion:   "iam",
+	"2014-10-31": "rds",
 }
 
 // parseAuth returns the access key id, region and service of the SigV4
