@@ -8,4 +8,5 @@ var DefaultSchedules = map[string]string{
 	"crossAccountPolicyForIAMJob": "15 22 * * *",
 	"noPasswordsJob":              "0 23 * * *",
 	"fetchRdsJob":                 "*/5 * * * *",
+	"fetchEC2Job":                 "*/5 * * * *",
 }

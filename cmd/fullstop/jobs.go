@@ -47,8 +47,9 @@ func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 	var iam jobs.IAM
 	var reports jobs.CredentialReports
 	var dbs jobs.Databases
+	var ec2 jobs.EC2
 	if clients != nil {
-		iam, reports, dbs = clients, clients, clients
+		iam, reports, dbs, ec2 = clients, clients, clients, clients
 	}
 	mgmt := strings.TrimSpace(c.String("management-account"))
 	return []jobs.Job{
@@ -56,6 +57,7 @@ func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 		&jobs.KeyRotation{IAM: iam, MaxAgeDays: c.Int("access-keys-expire-after-days")},
 		&jobs.NoPasswords{IAM: reports, ManagementAccount: mgmt},
 		&jobs.FetchRds{RDS: dbs},
+		&jobs.FetchEC2{EC2: ec2},
 	}
 }
 
