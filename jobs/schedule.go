@@ -9,4 +9,5 @@ var DefaultSchedules = map[string]string{
 	"noPasswordsJob":              "0 23 * * *",
 	"fetchRdsJob":                 "*/5 * * * *",
 	"fetchEC2Job":                 "*/5 * * * *",
+	"fetchAmiJob":                 "0 */4 * * *",
 }

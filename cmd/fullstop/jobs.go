@@ -29,6 +29,8 @@ func jobFlags() []cli.Flag {
 		&cli.StringFlag{Name: "role-name", Value: lookupaws.DefaultRoleName, EnvVars: []string{"FULLSTOP_ROLE_NAME"}, Usage: "the role assumed in each member account"},
 		&cli.StringFlag{Name: "sts-region", EnvVars: []string{"FULLSTOP_STS_REGION"}, Usage: "region of the STS endpoint (default: the AWS environment's region)"},
 		&cli.DurationFlag{Name: "credentials-timeout", Value: 10 * time.Second, EnvVars: []string{"FULLSTOP_CREDENTIALS_TIMEOUT"}, Usage: "bound on finding the process's AWS credentials at start"},
+		&cli.StringFlag{Name: "taupage-owners", EnvVars: []string{"FULLSTOP_TAUPAGE_OWNERS"}, Usage: "(fetchAmiJob) comma list of the AWS accounts that own the Taupage AMIs"},
+		&cli.StringFlag{Name: "taupage-name-prefix", Value: duckdb.DefaultTaupageNamePrefix, EnvVars: []string{"FULLSTOP_TAUPAGE_NAME_PREFIX"}, Usage: "(fetchAmiJob) the start of every Taupage AMI's name"},
 	), jobSettingFlags()...)
 }
 
@@ -48,8 +50,9 @@ func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 	var reports jobs.CredentialReports
 	var dbs jobs.Databases
 	var ec2 jobs.EC2
+	var amis jobs.AMIs
 	if clients != nil {
-		iam, reports, dbs, ec2 = clients, clients, clients, clients
+		iam, reports, dbs, ec2, amis = clients, clients, clients, clients, clients
 	}
 	mgmt := strings.TrimSpace(c.String("management-account"))
 	return []jobs.Job{
@@ -58,6 +61,7 @@ func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 		&jobs.NoPasswords{IAM: reports, ManagementAccount: mgmt},
 		&jobs.FetchRds{RDS: dbs},
 		&jobs.FetchEC2{EC2: ec2},
+		&jobs.FetchAmi{EC2: amis, TaupageOwners: splitList(c.String("taupage-owners")), TaupageNamePrefix: c.String("taupage-name-prefix")},
 	}
 }
 

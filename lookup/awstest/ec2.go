@@ -24,6 +24,9 @@ const (
 type Image struct {
 	ID, Name, OwnerID, CreationDate, State string
 	Public                                 bool
+	// Tags are visible to DescribeTags in the account the image is
+	// added to (as EC2 shows an AMI's tags only in its owner's account).
+	Tags map[string]string
 }
 
 // Instance is an EC2 instance. ID is "i-" and hex digits; State defaults
@@ -122,6 +125,7 @@ func (s *Server) AddImage(account, region string, img Image) {
 	if img.State == "" {
 		img.State = "available"
 	}
+	img.Tags = maps.Clone(img.Tags)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.region(account, region)
@@ -200,6 +204,7 @@ var ec2Actions = map[string]handler{
 	"DescribeSecurityGroups":    (*Server).describeSecurityGroups,
 	"DescribeSubnets":           (*Server).describeSubnets,
 	"DescribeRouteTables":       (*Server).describeRouteTables,
+	"DescribeTags":              (*Server).describeTags,
 }
 
 func (ec2Protocol) handler(action string) (handler, bool) {
