@@ -51,8 +51,9 @@ func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 	var dbs jobs.Databases
 	var ec2 jobs.EC2
 	var amis jobs.AMIs
+	var elbs jobs.ELBs
 	if clients != nil {
-		iam, reports, dbs, ec2, amis = clients, clients, clients, clients, clients
+		iam, reports, dbs, ec2, amis, elbs = clients, clients, clients, clients, clients, clients
 	}
 	mgmt := strings.TrimSpace(c.String("management-account"))
 	return []jobs.Job{
@@ -61,6 +62,7 @@ func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 		&jobs.NoPasswords{IAM: reports, ManagementAccount: mgmt},
 		&jobs.FetchRds{RDS: dbs},
 		&jobs.FetchEC2{EC2: ec2},
+		&jobs.FetchELB{ELB: elbs},
 		&jobs.FetchAmi{EC2: amis, TaupageOwners: splitList(c.String("taupage-owners")), TaupageNamePrefix: c.String("taupage-name-prefix")},
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -61,6 +62,7 @@ type Clients struct {
 	ec2   map[clientKey]*cachedEC2
 	iam   map[string]*iam.Client // by account
 	rds   map[clientKey]*rds.Client
+	elb   map[clientKey]*elb.Client
 	now   func() time.Time
 }
 
@@ -99,6 +101,7 @@ func New(cfg Config) (*Clients, error) {
 		ec2:   map[clientKey]*cachedEC2{},
 		iam:   map[string]*iam.Client{},
 		rds:   map[clientKey]*rds.Client{},
+		elb:   map[clientKey]*elb.Client{},
 		now:   time.Now,
 	}, nil
 }

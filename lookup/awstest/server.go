@@ -74,6 +74,7 @@ type Server struct {
 	users    map[string][]storedUser // account -> IAM users in the order added
 	reports  map[string]*credentialReport
 	dbs      map[accountRegion][]DBInstance
+	elbs     map[accountRegion][]LoadBalancer
 	kms      map[string][]byte // ciphertext -> plaintext
 	denied   map[string]bool   // accounts AssumeRole refuses
 	failures map[string][]*failure
@@ -146,6 +147,7 @@ func newServer(t testing.TB) *Server {
 		users:          map[string][]storedUser{},
 		reports:        map[string]*credentialReport{},
 		dbs:            map[accountRegion][]DBInstance{},
+		elbs:           map[accountRegion][]LoadBalancer{},
 		kms:            map[string][]byte{},
 		denied:         map[string]bool{},
 		failures:       map[string][]*failure{},
@@ -351,7 +353,7 @@ func (s *Server) parse(hr *http.Request) (*request, protocol, *apiError) {
 	r.form = form
 	r.action = form.Get("Action")
 	switch r.service {
-	case "ec2", "sts", "iam", "rds":
+	case "ec2", "sts", "iam", "rds", "elasticloadbalancing":
 	default:
 		r.service = serviceOfVersion[form.Get("Version")]
 	}
@@ -365,6 +367,8 @@ func (s *Server) parse(hr *http.Request) (*request, protocol, *apiError) {
 		p = iamProtocol
 	case "rds":
 		p = rdsProtocol
+	case "elasticloadbalancing":
+		p = elbProtocol
 	default:
 		p = queryProtocol{}
 		return r, p, errorf(http.StatusBadRequest, "InvalidAction", "Could not tell the service of the request (credential scope %q, Version %q)", r.service, form.Get("Version"))
@@ -394,6 +398,7 @@ var serviceOfVersion = map[string]string{
 	stsVersion:   "sts",
 	iamVersion:   "iam",
 	"2014-10-31": "rds",
+	elbVersion:   "elasticloadbalancing",
 }
 
 // parseAuth returns the access key id, region and service of the SigV4
