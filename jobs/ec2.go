@@ -27,8 +27,11 @@ const unsecuredGroupMessage = "Unsecured security group! Only ports 80 and 443 a
 // port 80 or 443 answers an HTTP GET of / without asking for
 // credentials.
 type FetchEC2 struct {
-	EC2  EC2
-	HTTP *http.Client // the root checks' client; nil: NewRootCheckClient
+	EC2 EC2
+	// Public skips the root check of an application Kio marks publicly
+	// accessible; nil checks every one.
+	Public *PublicApps
+	HTTP   *http.Client // the root checks' client; nil: NewRootCheckClient
 	// Ports are the ports whose root is checked; default 80 and 443 (22
 	// is never checked).
 	Ports []int
@@ -81,6 +84,11 @@ func (j *FetchEC2) Scan(ctx context.Context, t Target, now time.Time) ([]rules.V
 		ports := j.Ports
 		if len(ports) == 0 {
 			ports = []int{80, 443}
+		}
+		if public, err := j.Public.Public(ctx, t.Account, t.Region, []string{in.ID}); err != nil {
+			return nil, err
+		} else if public {
+			continue
 		}
 		for _, port := range ports {
 			if open, msg := CheckRoot(ctx, client, in.PublicIP, port); open {

@@ -29,9 +29,12 @@ type ELBs interface {
 // when neither, whose port 80 or 443 answers GET / without asking for
 // credentials.
 type FetchELB struct {
-	ELB   ELBs
-	HTTP  *http.Client // nil: NewRootCheckClient
-	Ports []int        // the ports whose root is checked; default 80 and 443
+	ELB ELBs
+	// Public skips the root check of an application Kio marks publicly
+	// accessible; nil checks every one.
+	Public *PublicApps
+	HTTP   *http.Client // nil: NewRootCheckClient
+	Ports  []int        // the ports whose root is checked; default 80 and 443
 }
 
 func (*FetchELB) Name() string { return "fetchElasticLoadBalancersJob" }
@@ -90,6 +93,11 @@ func (j *FetchELB) Scan(ctx context.Context, t Target, now time.Time) ([]rules.V
 			meta["errorMessages"] = errs
 			v.MetaInfo = metaJSON(meta)
 			out = append(out, v)
+			continue
+		}
+		if public, err := j.Public.Public(ctx, t.Account, t.Region, lb.InstanceIDs); err != nil {
+			return nil, err
+		} else if public {
 			continue
 		}
 		for _, port := range ports {

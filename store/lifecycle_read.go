@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -101,4 +102,23 @@ func (s *Store) LifecyclePage(ctx context.Context, f LifecycleFilter, sorts []So
 		return nil, 0, fmt.Errorf("list lifecycle rows: %w", s.dbErr(ctx, err))
 	}
 	return out, total, nil
+}
+
+// LifecycleLatestApplication returns the name of the application of the
+// lifecycle row modified last for any of instanceIDs in account and
+// region; found is false when there is none.
+func (s *Store) LifecycleLatestApplication(ctx context.Context, account, region string, instanceIDs []string) (string, bool, error) {
+	ctx, cancel := s.statementCtx(ctx)
+	defer cancel()
+	var name string
+	err := s.pool.QueryRow(ctx, `SELECT a.name FROM fullstop_data.lifecycle l JOIN fullstop_data.application a ON a.id = l.application
+WHERE l.account_id = $1 AND l.region = $2 AND l.instance_id = ANY($3)
+ORDER BY l.last_modified DESC NULLS LAST, l.id DESC LIMIT 1`, account, region, instanceIDs).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("latest application of %v: %w", instanceIDs, s.dbErr(ctx, err))
+	}
+	return name, true, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fullstop-audit/fullstop/jobs"
 	lookupaws "github.com/fullstop-audit/fullstop/lookup/aws"
+	"github.com/fullstop-audit/fullstop/lookup/kio"
 	"github.com/fullstop-audit/fullstop/lookup/teamservice"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/store"
@@ -29,6 +30,7 @@ func jobFlags() []cli.Flag {
 		&cli.StringFlag{Name: "role-name", Value: lookupaws.DefaultRoleName, EnvVars: []string{"FULLSTOP_ROLE_NAME"}, Usage: "the role assumed in each member account"},
 		&cli.StringFlag{Name: "sts-region", EnvVars: []string{"FULLSTOP_STS_REGION"}, Usage: "region of the STS endpoint (default: the AWS environment's region)"},
 		&cli.DurationFlag{Name: "credentials-timeout", Value: 10 * time.Second, EnvVars: []string{"FULLSTOP_CREDENTIALS_TIMEOUT"}, Usage: "bound on finding the process's AWS credentials at start"},
+		&cli.StringFlag{Name: "kio-url", EnvVars: []string{"FULLSTOP_KIO_URL"}, Usage: "(fetchEC2Job, fetchElasticLoadBalancersJob) Kio: the open endpoints of the applications it marks publicly accessible are not reported"},
 		&cli.StringFlag{Name: "taupage-owners", EnvVars: []string{"FULLSTOP_TAUPAGE_OWNERS"}, Usage: "(fetchAmiJob) comma list of the AWS accounts that own the Taupage AMIs"},
 		&cli.StringFlag{Name: "taupage-name-prefix", Value: duckdb.DefaultTaupageNamePrefix, EnvVars: []string{"FULLSTOP_TAUPAGE_NAME_PREFIX"}, Usage: "(fetchAmiJob) the start of every Taupage AMI's name"},
 	), jobSettingFlags()...)
@@ -45,7 +47,7 @@ func jobSettingFlags() []cli.Flag {
 }
 
 // jobList returns the jobs, with their AWS access (nil for listing).
-func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
+func jobList(c *cli.Context, clients *lookupaws.Clients, public *jobs.PublicApps) []jobs.Job {
 	var iam jobs.IAM
 	var reports jobs.CredentialReports
 	var dbs jobs.Databases
@@ -61,8 +63,8 @@ func jobList(c *cli.Context, clients *lookupaws.Clients) []jobs.Job {
 		&jobs.KeyRotation{IAM: iam, MaxAgeDays: c.Int("access-keys-expire-after-days")},
 		&jobs.NoPasswords{IAM: reports, ManagementAccount: mgmt},
 		&jobs.FetchRds{RDS: dbs},
-		&jobs.FetchEC2{EC2: ec2},
-		&jobs.FetchELB{ELB: elbs},
+		&jobs.FetchEC2{EC2: ec2, Public: public},
+		&jobs.FetchELB{ELB: elbs, Public: public},
 		&jobs.FetchAmi{EC2: amis, TaupageOwners: splitList(c.String("taupage-owners")), TaupageNamePrefix: c.String("taupage-name-prefix")},
 	}
 }
@@ -79,7 +81,7 @@ func jobsCommand(a *app) *cli.Command {
 				Action: func(c *cli.Context) error {
 					tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 					fmt.Fprintln(tw, "NAME\tSCHEDULE\tREGIONAL\tFINDS")
-					for _, j := range jobList(c, nil) {
+					for _, j := range jobList(c, nil, nil) {
 						fmt.Fprintf(tw, "%s\t%s\t%v\t%s\n", j.Name(), jobs.DefaultSchedules[j.Name()], j.Regional(), j.Description())
 					}
 					return tw.Flush()
@@ -134,7 +136,7 @@ func runJob(c *cli.Context, a *app) error {
 		return usagef("jobs run: want one job name (see fullstop jobs list)")
 	}
 	var job jobs.Job
-	for _, j := range jobList(c, nil) {
+	for _, j := range jobList(c, nil, nil) {
 		if j.Name() == name {
 			job = j
 		}
@@ -198,8 +200,20 @@ func openJobs(c *cli.Context, log *slog.Logger, st *store.Store, credentialsTime
 	if err != nil {
 		return nil, nil, err
 	}
+	var public *jobs.PublicApps
+	if u := c.String("kio-url"); u != "" {
+		tok, err := serviceToken(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		k, err := kio.New(kio.Config{BaseURL: u, Token: tok})
+		if err != nil {
+			return nil, nil, usagef("--kio-url (FULLSTOP_KIO_URL): %v", err)
+		}
+		public = &jobs.PublicApps{Lifecycles: st, Kio: k}
+	}
 	r := &jobs.Runner{Sink: st, Accounts: accounts, Regions: splitList(c.String("job-regions")), Concurrency: c.Int("job-concurrency"), Log: log}
-	return r, jobList(c, clients), nil
+	return r, jobList(c, clients, public), nil
 }
 
 func printJobProgress(w io.Writer, p jobs.Progress) {
