@@ -98,10 +98,20 @@ func TestRunner_KeyRotation(t *testing.T) {
 			t.Errorf("%s = %s, want %s", k, got[k], w)
 		}
 	}
-	// A second run stores nothing new: the same violations are seen again.
+	// A second run stores nothing new: the same violations are seen
+	// again, and one resolved meanwhile stays resolved.
+	if _, err := st.ViolationResolve(context.Background(), vs[0].ID, "rotated soon", "bob"); err != nil {
+		t.Fatal(err)
+	}
 	res, err = r.Run(context.Background(), job, []string{acctA, acctB}, "")
 	if err != nil || res.New != 0 || res.SeenAgain != 3 || len(res.Errors) != 0 {
 		t.Fatalf("second run = %+v, %v; want 3 seen again", res, err)
+	}
+	after, _ := st.ViolationList(context.Background())
+	for _, v := range after {
+		if v.ID == vs[0].ID && (v.Comment != "rotated soon" || v.SeenCount != 2) {
+			t.Errorf("the resolved violation after the second run: %+v, want still resolved, seen twice", v)
+		}
 	}
 	runs, err := st.JobRuns(context.Background(), "keyRotationJob", 10)
 	if err != nil || len(runs) != 2 {
