@@ -40,6 +40,7 @@ var mayImport = map[string][]string{
 	"rules/duckdb/audit": {"sql"},
 	"rules":              {},
 	"rules/fixture":      {"rules"},
+	"rules/sigma":        {"rules"},
 	"lookup":             {"lookup/aws", "lookup/iamrole", "lookup/kio", "lookup/pierone", "lookup/scm", "lookup/taupage"},
 	"lookup/kio":         {"lookup/httpjson"},
 	"lookup/pierone":     {"lookup/httpjson"},

@@ -73,6 +73,9 @@ type Config struct {
 	// Rules holds the rule files rules/*.sql and the enricher files
 	// enrich/*.sql. Default: sqlfiles.Rules.
 	Rules fs.FS
+	// MoreRules are rules from elsewhere (compiled Sigma rules), run
+	// with those of Rules; a type both name is an error.
+	MoreRules []rules.Rule
 	// Resolver answers the enrichers' lookups. Nil: no lookups; the
 	// rules that need one are disabled (Engine.Disabled) and the tables
 	// of optional lookups stay empty.

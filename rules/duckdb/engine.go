@@ -80,6 +80,12 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
+	for _, r := range cfg.MoreRules {
+		if i := slices.IndexFunc(rs, func(x rules.Rule) bool { return x.Type == r.Type }); i >= 0 {
+			return nil, fmt.Errorf("rule %q: type %s is also the type of %q: %w", r.File, r.Type, rs[i].File, rules.ErrRule)
+		}
+		rs = append(rs, r)
+	}
 	connector, err := duckdbgo.NewConnector("", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)

@@ -16,8 +16,9 @@ import (
 )
 
 // eventFilter says which events some rule may read: by event source, and
-// within a source optionally by event name.
-type eventFilter map[string][]string // source → name patterns; nil: every name
+// within a source optionally by event name, both compared without regard
+// to case (as Sigma compares values).
+type eventFilter map[string][]string // lower-case source → name patterns; nil: every name
 
 // newEventFilter is the union of the rules' declared sources and events, or
 // nil when some rule may read any event.
@@ -29,6 +30,7 @@ func newEventFilter(rs []rules.Rule) eventFilter {
 			return nil
 		}
 		for _, s := range r.Sources {
+			s = strings.ToLower(s)
 			if len(r.Events) == 0 {
 				all[s] = true
 			}
@@ -43,7 +45,7 @@ func newEventFilter(rs []rules.Rule) eventFilter {
 
 // keeps reports whether an event of source and name may matter to a rule.
 func (f eventFilter) keeps(source, name string) bool {
-	patterns, ok := f[source]
+	patterns, ok := f[strings.ToLower(source)]
 	if !ok {
 		return false
 	}
@@ -51,7 +53,8 @@ func (f eventFilter) keeps(source, name string) bool {
 		return true
 	}
 	for _, p := range patterns {
-		if prefix, wild := strings.CutSuffix(p, "*"); wild && strings.HasPrefix(name, prefix) || p == name {
+		if prefix, wild := strings.CutSuffix(p, "*"); wild && len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix) ||
+			strings.EqualFold(p, name) {
 			return true
 		}
 	}

@@ -30,3 +30,10 @@ CREATE MACRO launch_time(item) AS CASE
     WHEN json_type(item, '$.launchTime') = 'VARCHAR'
     THEN try_cast(json_extract_string(item, '$.launchTime') AS TIMESTAMPTZ)::TIMESTAMP
 END;
+-- ipv4_number(s): a dotted-quad IPv4 address as its 32-bit number, NULL
+-- when s is not one (for the cidr modifier of Sigma rules).
+CREATE MACRO ipv4_number(s) AS CASE
+    WHEN regexp_full_match(s, '(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})')
+     AND list_bool_and(list_transform(string_split(s, '.'), x -> coalesce(try_cast(x AS UBIGINT) <= 255, false)))
+    THEN list_reduce(list_transform(string_split(s, '.'), x -> try_cast(x AS UBIGINT)), (a, b) -> a * 256 + b)
+END;

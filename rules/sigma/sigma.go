@@ -1,0 +1,193 @@
+// Package sigma compiles Sigma rules (the public Sigma specification) for
+// AWS CloudTrail into fullstop's rules: one SELECT over the view events
+// per rule, with the header fields a rule file has. Constructs the
+// compiler does not support are refused with an error naming the
+// construct and the rule, never compiled into a query that means
+// something else.
+package sigma
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v4"
+
+	"github.com/fullstop-audit/fullstop/rules"
+)
+
+// ErrUnsupported is wrapped by the error of a rule that uses a construct
+// the compiler does not support.
+var ErrUnsupported = errors.New("not supported")
+
+// Rule is the part of a Sigma rule the compiler reads.
+type Rule struct {
+	Title          string   `yaml:"title"`
+	ID             string   `yaml:"id"`
+	Status         string   `yaml:"status"`
+	Description    string   `yaml:"description"`
+	References     []string `yaml:"references"`
+	FalsePositives []string `yaml:"falsepositives"`
+	Level          string   `yaml:"level"`
+	Tags           []string `yaml:"tags"`
+	Logsource      struct {
+		Product  string `yaml:"product"`
+		Service  string `yaml:"service"`
+		Category string `yaml:"category"`
+	} `yaml:"logsource"`
+	Detection yaml.Node `yaml:"detection"`
+	// FullstopType, from the custom field fullstop_type, names the
+	// violation type instead of SIGMA_ and the title.
+	FullstopType string `yaml:"fullstop_type"`
+}
+
+// levels maps a Sigma level to a severity (0–4) and a priority (1–4).
+var levels = map[string][2]int{
+	"informational": {0, 4},
+	"low":           {1, 3},
+	"medium":        {2, 2},
+	"high":          {3, 1},
+	"critical":      {4, 1},
+}
+
+var typeRE = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+
+// Compile compiles the Sigma rule src; file names it in errors and in the
+// rule's File.
+func Compile(file string, src []byte) (rules.Rule, error) {
+	r, err := compile(file, src)
+	if err != nil {
+		return rules.Rule{}, fmt.Errorf("sigma rule %s: %w", file, err)
+	}
+	return r, nil
+}
+
+func compile(file string, src []byte) (rules.Rule, error) {
+	var sr Rule
+	if err := yaml.Load(src, &sr); err != nil {
+		return rules.Rule{}, fmt.Errorf("read YAML: %w", err)
+	}
+	if strings.TrimSpace(sr.Title) == "" {
+		return rules.Rule{}, errors.New("no title")
+	}
+	if sr.Logsource.Product != "aws" || sr.Logsource.Service != "cloudtrail" {
+		return rules.Rule{}, fmt.Errorf("logsource %s/%s: only product aws, service cloudtrail: %w", sr.Logsource.Product, sr.Logsource.Service, ErrUnsupported)
+	}
+	lv, ok := levels[strings.ToLower(strings.TrimSpace(sr.Level))]
+	if !ok {
+		return rules.Rule{}, fmt.Errorf("level %q: want informational, low, medium, high or critical", sr.Level)
+	}
+	typ := strings.TrimSpace(sr.FullstopType)
+	if typ == "" {
+		typ = TypeOf(sr.Title)
+	}
+	if !typeRE.MatchString(typ) {
+		return rules.Rule{}, fmt.Errorf("type %q: want upper case letters, digits and _", typ)
+	}
+	cond, err := detection(&sr.Detection)
+	if err != nil {
+		return rules.Rule{}, err
+	}
+	where, err := cond.sql()
+	if err != nil {
+		return rules.Rule{}, err
+	}
+	r := rules.Rule{Type: typ, Title: title(sr.Title), Severity: lv[0], Priority: lv[1], Help: help(sr),
+		File: path.Clean(file), SQL: selectSQL(sr, where)}
+	if srcs, ok := constrained(cond, "eventSource"); ok && len(srcs) > 0 && !hasWildcard(srcs) {
+		r.Sources = srcs
+		if names, ok := constrained(cond, "eventName"); ok && len(names) > 0 && eventPatterns(names) {
+			r.Events = names
+		}
+	}
+	return r, nil
+}
+
+// TypeOf is the violation type of a Sigma rule without fullstop_type:
+// SIGMA_ and its title in upper snake case.
+func TypeOf(title string) string {
+	var b strings.Builder
+	b.WriteString("SIGMA")
+	under := true
+	for _, c := range strings.ToUpper(title) {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			if under {
+				b.WriteByte('_')
+				under = false
+			}
+			b.WriteRune(c)
+		default:
+			under = true
+		}
+	}
+	return b.String()
+}
+
+// title shortens a title to the 60 characters a violation type's title
+// holds.
+func title(t string) string {
+	t = strings.Join(strings.Fields(t), " ")
+	if r := []rune(t); len(r) > 60 {
+		return string(r[:59]) + "…"
+	}
+	return t
+}
+
+// help is the rule's description, false positives and references.
+func help(sr Rule) string {
+	parts := []string{strings.Join(strings.Fields(sr.Description), " ")}
+	if parts[0] == "" {
+		parts[0] = strings.TrimSpace(sr.Title) + "."
+	}
+	if len(sr.FalsePositives) > 0 {
+		parts = append(parts, "False positives: "+strings.Join(sr.FalsePositives, "; ")+".")
+	}
+	if len(sr.References) > 0 {
+		parts = append(parts, "References: "+strings.Join(sr.References, " "))
+	}
+	return strings.Join(parts, " ")
+}
+
+// selectSQL is the rule's query: the violation columns, with the meta a
+// person triaging needs.
+func selectSQL(sr Rule, where string) string {
+	return fmt.Sprintf(`SELECT event_id,
+       coalesce(nullif(user_identity_account_id, ''), nullif(recipient_account_id, ''), session_issuer_account_id) AS account_id,
+       aws_region AS region,
+       NULL::VARCHAR AS instance_id,
+       user_identity_arn AS username,
+       json_object('sigma_id', %s, 'level', %s, 'event_source', event_source, 'event_name', event_name,
+                   'principal_arn', user_identity_arn, 'principal_type', user_identity_type,
+                   'source_ip_address', source_ip_address, 'user_agent', user_agent,
+                   'request_parameters', try_cast(request_parameters AS JSON))::VARCHAR AS meta_info,
+       event_time,
+       object_key
+FROM events
+WHERE %s`, quote(sr.ID), quote(strings.ToLower(strings.TrimSpace(sr.Level))), where)
+}
+
+// quote is s as a SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func hasWildcard(vs []string) bool {
+	for _, v := range vs {
+		if strings.ContainsAny(v, "*?") {
+			return true
+		}
+	}
+	return false
+}
+
+// eventPatterns reports whether values fit the events header: exact
+// names, or names with one trailing *.
+func eventPatterns(vs []string) bool {
+	for _, v := range vs {
+		if strings.Contains(strings.TrimSuffix(v, "*"), "*") || strings.Contains(v, "?") || v == "*" {
+			return false
+		}
+	}
+	return true
+}
