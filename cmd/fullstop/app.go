@@ -157,6 +157,7 @@ func newAppWith(a *app, logs io.Writer) *cli.App {
 		sqlCommand(a),
 		rulesCommand(a),
 		jobsCommand(a),
+		sigmaCommand(),
 		configureCommand(os.Stdin, os.Stdout),
 		typesCommand(),
 		listViolationsCommand(),

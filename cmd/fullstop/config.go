@@ -113,6 +113,7 @@ func s3Flags() []cli.Flag {
 
 func sourceFlags() []cli.Flag {
 	return append(s3Flags(), []cli.Flag{
+		sigmaFlag(),
 		lakeFlag(lakeWriteUsage),
 		&cli.StringFlag{Name: "lake-compression", Value: string(lake.DefaultCompression), EnvVars: []string{"FULLSTOP_LAKE_COMPRESSION"}, Usage: "codec of the lake files a batch writes: zstd-1 (zstd's fastest level) to zstd-4, zstd (level 3), or snappy (faster, larger); lake compact recompresses"},
 		&cli.StringFlag{Name: "source", EnvVars: []string{"FULLSTOP_SOURCE"}, Usage: "where the CloudTrail logs are: s3://bucket[/prefix], file:///abs/path or a plain path"},
@@ -242,6 +243,9 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 			LookupTimeout:        c.Duration("lookup-timeout"),
 			LookupConcurrency:    c.Int("lookup-concurrency"),
 		},
+	}
+	if bs.engine.MoreRules, err = loadSigma(splitSlice(c.StringSlice("sigma"))); err != nil {
+		return nil, err
 	}
 	if c.Bool("aws-lookups") {
 		bs.awsLookups = &lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")}
@@ -484,4 +488,13 @@ func openInstanceBucket(ctx context.Context, cfg *s3.Config) (*instanceBucket, e
 		b.name += "/" + p
 	}
 	return b, nil
+}
+
+// splitSlice splits each value of a repeatable flag at commas too.
+func splitSlice(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, splitList(v)...)
+	}
+	return out
 }

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
+	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/sigma"
 )
 
@@ -142,5 +144,41 @@ func TestTypeOf(t *testing.T) {
 		if got := sigma.TypeOf(in); got != want {
 			t.Errorf("TypeOf(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+// A compiled rule written as a rule file reads back as the same rule.
+func TestRuleFile_roundTrip(t *testing.T) {
+	t.Parallel()
+	r, err := sigma.Compile("trail.yml", []byte(rule("  selection:\n    eventSource: cloudtrail.amazonaws.com\n    eventName: [StopLogging, 'Delete*']\n  condition: selection\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{"rules/" + r.Type + ".sql": {Data: []byte(sigma.RuleFile(r))}}
+	back, err := rules.LoadRules(fsys)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, sigma.RuleFile(r))
+	}
+	b := back[0]
+	if b.Type != r.Type || b.Title != r.Title || b.Severity != r.Severity || b.Priority != r.Priority || b.Help != r.Help ||
+		!slices.Equal(b.Sources, r.Sources) || !slices.Equal(b.Events, r.Events) || !strings.Contains(b.SQL, "FROM events") {
+		t.Errorf("read back %+v\nwant %+v", b, r)
+	}
+}
+
+func TestCompileDir(t *testing.T) {
+	t.Parallel()
+	fsys := fstest.MapFS{
+		"sigma/a.yml":      {Data: []byte(rule("  sel:\n    eventName: A\n  condition: sel\n"))},
+		"sigma/sub/b.yaml": {Data: []byte(strings.Replace(rule("  sel:\n    eventName: B\n  condition: sel\n"), "AWS CloudTrail Stopped", "Other", 1))},
+		"sigma/README.md":  {Data: []byte("not a rule")},
+	}
+	rs, err := sigma.CompileDir(fsys, "sigma")
+	if err != nil || len(rs) != 2 || rs[0].File != "sigma/a.yml" || rs[1].Type != "SIGMA_OTHER" {
+		t.Fatalf("CompileDir = %+v, %v", rs, err)
+	}
+	fsys["sigma/c.yml"] = &fstest.MapFile{Data: []byte(rule("  keywords:\n    - x\n  condition: keywords\n"))}
+	if _, err := sigma.CompileDir(fsys, "sigma"); err == nil || !strings.Contains(err.Error(), "sigma/c.yml") {
+		t.Errorf("a bad rule: %v", err)
 	}
 }

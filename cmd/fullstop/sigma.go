@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/rules/sigma"
+)
+
+// sigmaFlag is --sigma on the commands that run rules.
+func sigmaFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "sigma", EnvVars: []string{"FULLSTOP_SIGMA_DIRS"}, Usage: "folders (or files) of Sigma rules for AWS CloudTrail, compiled at start-up and run with the other rules; repeatable or comma-separated"}
+}
+
+// loadSigma compiles the Sigma rules of paths (folders, searched for
+// *.yml and *.yaml, or files).
+func loadSigma(paths []string) ([]rules.Rule, error) {
+	var out []rules.Rule
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, usagef("--sigma (FULLSTOP_SIGMA_DIRS): %v", err)
+		}
+		if fi.IsDir() {
+			rs, err := sigma.CompileDir(os.DirFS(p), ".")
+			if err != nil {
+				return nil, usagef("--sigma (FULLSTOP_SIGMA_DIRS) %s: %v", p, err)
+			}
+			for i := range rs {
+				rs[i].File = filepath.Join(p, rs[i].File)
+			}
+			out = append(out, rs...)
+			continue
+		}
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return nil, usagef("--sigma (FULLSTOP_SIGMA_DIRS): %v", err)
+		}
+		r, err := sigma.Compile(p, src)
+		if err != nil {
+			return nil, usagef("--sigma (FULLSTOP_SIGMA_DIRS): %v", err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func sigmaCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sigma",
+		Usage: "Sigma rules for AWS CloudTrail",
+		Subcommands: []*cli.Command{{
+			Name:      "compile",
+			Usage:     "compile Sigma rules into fullstop rule files, one <TYPE>.sql each in --out; a rule fullstop cannot compile stops it, naming the construct",
+			ArgsUsage: "FILE|DIR...",
+			Flags:     []cli.Flag{&cli.StringFlag{Name: "out", Required: true, EnvVars: []string{"FULLSTOP_SIGMA_OUT"}, Usage: "the folder the rule files are written to"}},
+			Action: func(c *cli.Context) error {
+				if c.NArg() == 0 {
+					return usagef("sigma compile: name the Sigma rules (files or folders)")
+				}
+				rs, err := loadSigma(c.Args().Slice())
+				if err != nil {
+					return err
+				}
+				if err := os.MkdirAll(c.String("out"), 0o755); err != nil {
+					return err
+				}
+				for _, r := range rs {
+					name := filepath.Join(c.String("out"), r.Type+".sql")
+					if err := os.WriteFile(name, []byte(sigma.RuleFile(r)), 0o644); err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.Writer, "%s → %s\n", r.File, name)
+				}
+				return nil
+			},
+		}},
+	}
+}

@@ -1,0 +1,65 @@
+//go:build duckdb_arrow
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fullstop-audit/fullstop/store/pgtest"
+)
+
+const trailDeleted = `title: CloudTrail trail deleted
+id: 6a7b8c9d-0000-4000-8000-000000000001
+description: A CloudTrail trail was deleted, which stops the audit trail.
+level: high
+logsource:
+  product: aws
+  service: cloudtrail
+detection:
+  selection:
+    eventSource: cloudtrail.amazonaws.com
+    eventName: DeleteTrail
+  condition: selection
+`
+
+// fullstop sigma compile writes rule files; backfill --sigma runs the
+// rules of a folder with the reference's over the invictus logs.
+func TestSigma_CompileAndBackfill(t *testing.T) {
+	t.Parallel()
+	dir, out := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "trail.yml"), []byte(trailDeleted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := fullstop(t, nil, "sigma", "compile", "--out", out, dir)
+	if code != 0 || !strings.Contains(stdout, "SIGMA_CLOUDTRAIL_TRAIL_DELETED.sql") {
+		t.Fatalf("sigma compile: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	file, err := os.ReadFile(filepath.Join(out, "SIGMA_CLOUDTRAIL_TRAIL_DELETED.sql"))
+	if err != nil || !strings.Contains(string(file), "-- events: DeleteTrail") {
+		t.Fatalf("rule file: %v\n%s", err, file)
+	}
+	db := pgtest.New(t)
+	code, stdout, stderr = fullstop(t, []string{"DATABASE_URL=" + db}, "--log-level", "warn", "backfill", "--source", invictusRoot,
+		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false", "--sigma", dir)
+	if code != 0 {
+		t.Fatalf("backfill --sigma: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED'`); n != 2 {
+		t.Errorf("%d SIGMA_CLOUDTRAIL_TRAIL_DELETED violations, want the 2 successful DeleteTrail calls", n)
+	}
+	meta := query[string](t, db, `SELECT meta_info FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED' LIMIT 1`)
+	for _, s := range []string{`"sigma_id":"6a7b8c9d-0000-4000-8000-000000000001"`, `"level":"high"`, `"event_name":"DeleteTrail"`, `"request_parameters":{`} {
+		if !strings.Contains(meta, s) {
+			t.Errorf("meta lacks %s: %s", s, meta)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yml")
+	os.WriteFile(bad, []byte(strings.Replace(trailDeleted, "  condition: selection", "  condition: selection | count() > 3", 1)), 0o644)
+	if code, _, stderr := fullstop(t, []string{"DATABASE_URL=" + db}, "backfill", "--source", invictusRoot, "--from", "2023-07-10", "--to", "2023-07-11",
+		"--sigma", bad); code != exitUsage || !strings.Contains(stderr, "aggregations") {
+		t.Errorf("an unsupported Sigma rule: exit %d\n%s", code, stderr)
+	}
+}

@@ -1,0 +1,71 @@
+package sigma
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/fullstop-audit/fullstop/rules"
+)
+
+// RuleFile is r as a rule file (rules.LoadRules reads it back): the
+// header, then the query.
+func RuleFile(r rules.Rule) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "-- type: %s\n-- title: %s\n-- severity: %d\n-- priority: %d\n", r.Type, oneLine(r.Title), r.Severity, r.Priority)
+	if len(r.Sources) > 0 {
+		fmt.Fprintf(&b, "-- sources: %s\n", strings.Join(r.Sources, ", "))
+	}
+	if len(r.Events) > 0 {
+		fmt.Fprintf(&b, "-- events: %s\n", strings.Join(r.Events, ", "))
+	}
+	words := strings.Fields(r.Help)
+	line := "-- help:"
+	for _, w := range words {
+		if len(line)+1+len(w) > 100 && line != "-- help:" && line != "--  " {
+			b.WriteString(line + "\n")
+			line = "--  "
+		}
+		line += " " + w
+	}
+	b.WriteString(line + "\n")
+	fmt.Fprintf(&b, "--\n-- Compiled by fullstop from the Sigma rule %s.\n%s\n", r.File, r.SQL)
+	return b.String()
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// CompileDir compiles every *.yml and *.yaml file under dir of fsys, in
+// name order. The first rule that does not compile is the error; a rule
+// of another log source is one too.
+func CompileDir(fsys fs.FS, dir string) ([]rules.Rule, error) {
+	var names []string
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ext := path.Ext(p); !d.IsDir() && (ext == ".yml" || ext == ".yaml") {
+			names = append(names, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the Sigma rules in %s: %w", dir, err)
+	}
+	sort.Strings(names)
+	out := make([]rules.Rule, 0, len(names))
+	for _, n := range names {
+		src, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		r, err := Compile(n, src)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
