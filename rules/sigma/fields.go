@@ -67,6 +67,9 @@ func column(field string) (string, error) {
 		return c, nil
 	}
 	head, rest, ok := strings.Cut(field, ".")
+	if c, found := jsonColumns[head]; found && !ok {
+		return c, nil // the whole document, as JSON text (for contains)
+	}
 	if c, found := jsonColumns[head]; found && ok {
 		segs := strings.Split(rest, ".")
 		for _, s := range segs {

@@ -89,6 +89,7 @@ func TestCompile_forms(t *testing.T) {
 			[]string{"s3.amazonaws.com", "ec2.amazonaws.com"}},
 		{"all of them", "  a:\n    eventSource: s3.amazonaws.com\n  b:\n    eventName: PutBucketPolicy\n  condition: all of them\n",
 			[]string{"(lower(event_source) = lower('s3.amazonaws.com') AND lower(event_name) = lower('PutBucketPolicy'))"}, []string{"s3.amazonaws.com"}},
+		{"a whole document", "  sel:\n    requestParameters|contains: 'Status=Suspended'\n  condition: sel\n", []string{`request_parameters ILIKE '%Status=Suspended%' ESCAPE '\'`}, nil},
 		{"list of maps", "  sel:\n    - eventName: A\n    - eventName: B\n  condition: sel\n", []string{"(lower(event_name) = lower('A') OR lower(event_name) = lower('B'))"}, nil},
 	}
 	for _, tt := range tests {
