@@ -160,6 +160,7 @@ type batchSetup struct {
 	roleTemplates      *roleTemplates // the protected roles' templates, nil for none
 	lookupMetrics      *lookup.Metrics
 	credentialsTimeout time.Duration
+	sigma              []string // --sigma: folders and files of Sigma rules
 	// instanceData is the instance-data bucket (--instance-logs-bucket),
 	// where the security-group snapshots of launches go; nil for none.
 	instanceData *s3.Config
@@ -244,9 +245,7 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 			LookupConcurrency:    c.Int("lookup-concurrency"),
 		},
 	}
-	if bs.engine.MoreRules, err = loadSigma(splitSlice(c.StringSlice("sigma"))); err != nil {
-		return nil, err
-	}
+	bs.sigma = splitSlice(c.StringSlice("sigma"))
 	if c.Bool("aws-lookups") {
 		bs.awsLookups = &lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")}
 		if bs.instanceData, err = readInstanceData(c); err != nil {
@@ -376,6 +375,9 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 	var err error
 	ec := bs.engine
 	ec.Schema, ec.Log = event.Schema, log
+	if ec.MoreRules, err = loadSigma(bs.sigma, log); err != nil {
+		return nil, err
+	}
 	if ec.Resolver, err = openLookups(ctx, bs); err != nil {
 		return nil, err
 	}

@@ -4,9 +4,11 @@ package main
 // in every package of fullstop.
 const (
 	logAuth     = "auth"
+	logDir      = "dir"
 	logDuration = "duration"
 	logJob      = "job"
 	logListen   = "listen"
+	logReason   = "reason"
 	logSchedule = "schedule"
 	logSignal   = "signal"
 	logSource   = "source"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -17,8 +18,10 @@ func sigmaFlag() cli.Flag {
 }
 
 // loadSigma compiles the Sigma rules of paths (folders, searched for
-// *.yml and *.yaml, or files).
-func loadSigma(paths []string) ([]rules.Rule, error) {
+// *.yml and *.yaml, or files). A folder's rules the compiler does not
+// support are left out, each with a warning to log; a file named on its
+// own must compile.
+func loadSigma(paths []string, log *slog.Logger) ([]rules.Rule, error) {
 	var out []rules.Rule
 	for _, p := range paths {
 		fi, err := os.Stat(p)
@@ -26,9 +29,12 @@ func loadSigma(paths []string) ([]rules.Rule, error) {
 			return nil, usagef("--sigma (FULLSTOP_SIGMA_DIRS): %v", err)
 		}
 		if fi.IsDir() {
-			rs, err := sigma.CompileDir(os.DirFS(p), ".")
+			rs, refused, err := sigma.CompileDir(os.DirFS(p), ".")
 			if err != nil {
 				return nil, usagef("--sigma (FULLSTOP_SIGMA_DIRS) %s: %v", p, err)
+			}
+			for _, r := range refused {
+				log.Warn("Sigma rule left out", logDir, p, logReason, r.Error())
 			}
 			for i := range rs {
 				rs[i].File = filepath.Join(p, rs[i].File)
@@ -62,7 +68,7 @@ func sigmaCommand() *cli.Command {
 				if c.NArg() == 0 {
 					return usagef("sigma compile: name the Sigma rules (files or folders)")
 				}
-				rs, err := loadSigma(c.Args().Slice())
+				rs, err := loadSigma(c.Args().Slice(), slog.New(slog.NewTextHandler(c.App.ErrWriter, nil)))
 				if err != nil {
 					return err
 				}

@@ -62,4 +62,12 @@ func TestSigma_CompileAndBackfill(t *testing.T) {
 		"--sigma", bad); code != exitUsage || !strings.Contains(stderr, "aggregations") {
 		t.Errorf("an unsupported Sigma rule: exit %d\n%s", code, stderr)
 	}
+	// In a folder (someone else's rules), an unsupported rule is left out
+	// with a warning and the others run.
+	os.Rename(bad, filepath.Join(dir, "bad.yml"))
+	code, _, stderr = fullstop(t, []string{"DATABASE_URL=" + pgtest.New(t)}, "--log-level", "warn", "backfill", "--source", invictusRoot,
+		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false", "--sigma", dir)
+	if code != 0 || !strings.Contains(stderr, "Sigma rule left out") || !strings.Contains(stderr, "bad.yml") {
+		t.Errorf("a folder with an unsupported rule: exit %d\n%s", code, stderr)
+	}
 }

@@ -74,12 +74,12 @@ func column(field string) (string, error) {
 		segs := strings.Split(rest, ".")
 		for _, s := range segs {
 			if !segmentRE.MatchString(s) {
-				return "", fmt.Errorf("field %q: the path segment %q has characters the compiler does not quote", field, s)
+				return "", fmt.Errorf("field %q: the path segment %q has characters the compiler does not quote: %w", field, s, ErrUnsupported)
 			}
 		}
 		return fmt.Sprintf("json_extract_string(%s, '$.%s')", c, strings.Join(segs, ".")), nil
 	}
-	return "", fmt.Errorf("field %q has no mapping to fullstop's event columns", field)
+	return "", fmt.Errorf("field %q has no mapping to fullstop's event columns: %w", field, ErrUnsupported)
 }
 
 // Fields returns the Sigma field names the compiler maps to a column, and

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -38,11 +39,13 @@ func RuleFile(r rules.Rule) string {
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // CompileDir compiles every *.yml and *.yaml file under dir of fsys, in
-// name order. The first rule that does not compile is the error; a rule
-// of another log source is one too.
-func CompileDir(fsys fs.FS, dir string) ([]rules.Rule, error) {
+// name order. A rule that uses a construct the compiler does not support
+// (ErrUnsupported) is left out and listed in refused, so a folder of
+// someone else's rules (a SigmaHQ checkout) loads what it can; any other
+// error (a file that is not a Sigma rule) is the error.
+func CompileDir(fsys fs.FS, dir string) (out []rules.Rule, refused []error, err error) {
 	var names []string
-	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -52,20 +55,23 @@ func CompileDir(fsys fs.FS, dir string) ([]rules.Rule, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list the Sigma rules in %s: %w", dir, err)
+		return nil, nil, fmt.Errorf("list the Sigma rules in %s: %w", dir, err)
 	}
 	sort.Strings(names)
-	out := make([]rules.Rule, 0, len(names))
 	for _, n := range names {
 		src, err := fs.ReadFile(fsys, n)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		r, err := Compile(n, src)
-		if err != nil {
-			return nil, err
+		switch {
+		case errors.Is(err, ErrUnsupported):
+			refused = append(refused, err)
+		case err != nil:
+			return nil, nil, err
+		default:
+			out = append(out, r)
 		}
-		out = append(out, r)
 	}
-	return out, nil
+	return out, refused, nil
 }

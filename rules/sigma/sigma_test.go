@@ -129,7 +129,7 @@ func TestCompile_refusals(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.msg) || !strings.Contains(err.Error(), "bad.yml") {
 			t.Errorf("%s: error = %v, want one naming %q and the rule", tt.name, err, tt.msg)
 		}
-		if tt.name != "unmapped field" && tt.name != "unknown search" && !errors.Is(err, sigma.ErrUnsupported) && tt.name != "another logsource" {
+		if tt.name != "unknown search" && !errors.Is(err, sigma.ErrUnsupported) {
 			t.Errorf("%s: error %v does not wrap ErrUnsupported", tt.name, err)
 		}
 	}
@@ -173,13 +173,17 @@ func TestCompileDir(t *testing.T) {
 		"sigma/a.yml":      {Data: []byte(rule("  sel:\n    eventName: A\n  condition: sel\n"))},
 		"sigma/sub/b.yaml": {Data: []byte(strings.Replace(rule("  sel:\n    eventName: B\n  condition: sel\n"), "AWS CloudTrail Stopped", "Other", 1))},
 		"sigma/README.md":  {Data: []byte("not a rule")},
+		"sigma/c.yml":      {Data: []byte(rule("  keywords:\n    - x\n  condition: keywords\n"))},
 	}
-	rs, err := sigma.CompileDir(fsys, "sigma")
+	rs, refused, err := sigma.CompileDir(fsys, "sigma")
 	if err != nil || len(rs) != 2 || rs[0].File != "sigma/a.yml" || rs[1].Type != "SIGMA_OTHER" {
 		t.Fatalf("CompileDir = %+v, %v", rs, err)
 	}
-	fsys["sigma/c.yml"] = &fstest.MapFile{Data: []byte(rule("  keywords:\n    - x\n  condition: keywords\n"))}
-	if _, err := sigma.CompileDir(fsys, "sigma"); err == nil || !strings.Contains(err.Error(), "sigma/c.yml") {
-		t.Errorf("a bad rule: %v", err)
+	if len(refused) != 1 || !strings.Contains(refused[0].Error(), "sigma/c.yml") || !strings.Contains(refused[0].Error(), "keywords") {
+		t.Errorf("refused = %v, want c.yml's keywords", refused)
+	}
+	fsys["sigma/d.yml"] = &fstest.MapFile{Data: []byte("title: [unclosed")}
+	if _, _, err := sigma.CompileDir(fsys, "sigma"); err == nil || !strings.Contains(err.Error(), "sigma/d.yml") {
+		t.Errorf("a file that is not YAML: %v", err)
 	}
 }
