@@ -50,6 +50,10 @@ func TestSigma_CompileAndBackfill(t *testing.T) {
 	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED'`); n != 2 {
 		t.Errorf("%d SIGMA_CLOUDTRAIL_TRAIL_DELETED violations, want the 2 successful DeleteTrail calls", n)
 	}
+	trails := query[string](t, db, `SELECT string_agg(instance_id, ',' ORDER BY instance_id) FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED'`)
+	if trails != "stratus-red-team-ctes-trail-qyxyekjbtk,stratus-red-team-ctlr-trail-zqfsvooxqj" {
+		t.Errorf("instance ids %q, want the deleted trails (requestParameters.name)", trails)
+	}
 	meta := query[string](t, db, `SELECT meta_info FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED' LIMIT 1`)
 	for _, s := range []string{`"sigma_id":"6a7b8c9d-0000-4000-8000-000000000001"`, `"level":"high"`, `"event_name":"DeleteTrail"`, `"request_parameters":{`} {
 		if !strings.Contains(meta, s) {

@@ -157,7 +157,7 @@ func selectSQL(sr Rule, where string) string {
 	return fmt.Sprintf(`SELECT event_id,
        coalesce(nullif(user_identity_account_id, ''), nullif(recipient_account_id, ''), session_issuer_account_id) AS account_id,
        aws_region AS region,
-       NULL::VARCHAR AS instance_id,
+       %s AS instance_id,
        user_identity_arn AS username,
        json_object('sigma_id', %s, 'level', %s, 'event_source', event_source, 'event_name', event_name,
                    'principal_arn', user_identity_arn, 'principal_type', user_identity_type,
@@ -166,8 +166,23 @@ func selectSQL(sr Rule, where string) string {
        event_time,
        object_key
 FROM events
-WHERE %s`, quote(sr.ID), quote(strings.ToLower(strings.TrimSpace(sr.Level))), where)
+WHERE %s`, resourceSQL, quote(sr.ID), quote(strings.ToLower(strings.TrimSpace(sr.Level))), where)
 }
+
+// resourceKeys are the request parameters that name the resource an event
+// acts on, in the order they are tried: the violation's instance_id.
+var resourceKeys = []string{"bucketName", "roleName", "userName", "groupName", "groupId", "policyArn", "trailName", "name",
+	"keyId", "snapshotId", "imageId", "instanceId", "functionName", "secretId", "detectorId", "accessKeyId"}
+
+// resourceSQL is the affected resource: the first of resourceKeys the
+// request names, else NULL.
+var resourceSQL = func() string {
+	parts := make([]string, len(resourceKeys))
+	for i, k := range resourceKeys {
+		parts[i] = "nullif(json_extract_string(request_parameters, '$." + k + "'), '')"
+	}
+	return "coalesce(" + strings.Join(parts, ", ") + ")"
+}()
 
 // quote is s as a SQL string literal.
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
