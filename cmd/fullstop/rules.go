@@ -29,12 +29,17 @@ func rulesCommand(a *app) *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list the rules: type, title, severity, priority, the events they read, their lookups and file",
-				Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", EnvVars: []string{"FULLSTOP_RULES_OUTPUT"}, Usage: "table or json"}},
+				Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", EnvVars: []string{"FULLSTOP_RULES_OUTPUT"}, Usage: "table or json"}, sigmaFlag()},
 				Action: func(c *cli.Context) error {
 					rs, err := rules.LoadRules(sqlfiles.Rules)
 					if err != nil {
 						return err
 					}
+					more, err := loadSigma(splitSlice(c.StringSlice("sigma")), a.log)
+					if err != nil {
+						return err
+					}
+					rs = append(rs, more...)
 					return printRules(c.App.Writer, rs, c.String("output"))
 				},
 			},

@@ -75,3 +75,16 @@ func TestSigma_CompileAndBackfill(t *testing.T) {
 		t.Errorf("a folder with an unsupported rule: exit %d\n%s", code, stderr)
 	}
 }
+
+// rules list --sigma lists the compiled rules with the others.
+func TestSigma_RulesList(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "trail.yml"), []byte(trailDeleted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := fullstop(t, nil, "rules", "list", "--sigma", dir)
+	if code != 0 || !strings.Contains(out, "SIGMA_CLOUDTRAIL_TRAIL_DELETED") || !strings.Contains(out, "WRONG_REGION") {
+		t.Errorf("rules list --sigma: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
