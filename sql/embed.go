@@ -12,6 +12,12 @@ import "embed"
 //go:embed rules/*.sql enrich/*.sql
 var Rules embed.FS
 
+// Sigma holds fullstop's own detections in the Sigma format,
+// sigma/<name>.yml (see rules/sigma).
+//
+//go:embed sigma/*.yml
+var Sigma embed.FS
+
 // Queries holds the saved audit queries, queries/<name>.sql.
 //
 //go:embed queries/*.sql

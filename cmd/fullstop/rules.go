@@ -15,6 +15,7 @@ import (
 	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/rules/fixture"
+	"github.com/fullstop-audit/fullstop/rules/sigma"
 	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
@@ -146,7 +147,14 @@ func testRules(c *cli.Context, a *app, w io.Writer) error {
 }
 
 func runCase(c *cli.Context, a *app, tc fixture.Case) ([]string, string, error) {
-	cfg := duckdb.Config{Schema: event.Schema, Log: a.log,
+	own, refused, err := sigma.CompileDir(sqlfiles.Sigma, "sigma")
+	if err != nil || len(refused) > 0 {
+		return nil, "", fmt.Errorf("compile sql/sigma: %v %v", err, refused)
+	}
+	for i := range own {
+		own[i].File = "sql/" + own[i].File
+	}
+	cfg := duckdb.Config{Schema: event.Schema, Log: a.log, MoreRules: own,
 		AllowedRegions: tc.AllowedRegions, LambdaTrustedBuckets: tc.LambdaTrustedBuckets, IncludeFailedCalls: tc.IncludeFailedCalls,
 		TaupageOwners: tc.TaupageOwners, TaupageNamePrefix: tc.TaupageNamePrefix}
 	if r := fixture.NewResolver(tc.Lookups); r != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/fixture"
+	"github.com/fullstop-audit/fullstop/rules/sigma"
 	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
@@ -116,6 +117,7 @@ func TestEngine_Fixtures(t *testing.T) {
 				res = fr
 			}
 			e := newEngine(t, Config{
+				MoreRules:            ownSigma(t),
 				AllowedRegions:       c.AllowedRegions,
 				LambdaTrustedBuckets: c.LambdaTrustedBuckets,
 				IncludeFailedCalls:   c.IncludeFailedCalls,
@@ -689,3 +691,16 @@ func TestEngine_SourcesPrefilterChangesNothing(t *testing.T) {
 
 // violations drops the lifecycle rows of Evaluate's findings.
 func violations(f rules.Findings, err error) ([]rules.Violation, error) { return f.Violations, err }
+
+// ownSigma compiles fullstop's own Sigma detections, sql/sigma/.
+func ownSigma(t testing.TB) []rules.Rule {
+	t.Helper()
+	rs, refused, err := sigma.CompileDir(sqlfiles.Sigma, "sigma")
+	if err != nil || len(refused) > 0 {
+		t.Fatalf("sql/sigma: %v %v", err, refused)
+	}
+	for i := range rs {
+		rs[i].File = "sql/" + rs[i].File
+	}
+	return rs
+}
