@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -18,9 +16,7 @@ import (
 func TestRunner_FetchEC2(t *testing.T) {
 	t.Parallel()
 	srv, c, st := setup(t)
-	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	t.Cleanup(open.Close)
-	_, openPort := hostPort(t, open.URL)
+	openPort := openRootPort(t)
 	const region = "eu-west-1"
 	srv.AddImage(acctA, region, awstest.Image{ID: "ami-0aaa", Name: "Taupage-AMI-1", OwnerID: "999999999999"})
 	srv.AddSecurityGroup(acctA, region, awstest.SecurityGroup{ID: "sg-0a1", Name: "open",

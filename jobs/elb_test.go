@@ -3,8 +3,6 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -17,9 +15,7 @@ import (
 func TestRunner_FetchELB(t *testing.T) {
 	t.Parallel()
 	srv, c, st := setup(t)
-	open := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	t.Cleanup(open.Close)
-	_, openPort := hostPort(t, open.URL)
+	openPort := openRootPort(t)
 	const region = "eu-west-1"
 	srv.AddImage(acctA, region, awstest.Image{ID: "ami-0aaa", Name: "Taupage-AMI-1", OwnerID: "999999999999"})
 	srv.AddInstance(acctA, region, awstest.Instance{ID: "i-0000000000000001", ImageID: "ami-0aaa",

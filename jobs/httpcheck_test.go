@@ -22,6 +22,16 @@ func hostPort(t *testing.T, raw string) (string, int) {
 	return h, n
 }
 
+// openRootPort starts a local server whose root answers 200 to anyone
+// and returns its port on 127.0.0.1.
+func openRootPort(t *testing.T) int {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	_, port := hostPort(t, srv.URL)
+	return port
+}
+
 func TestCheckRoot(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

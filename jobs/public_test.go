@@ -19,9 +19,7 @@ import (
 func TestRunner_FetchEC2_publicApplication(t *testing.T) {
 	t.Parallel()
 	srv, c, st := setup(t)
-	root := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	t.Cleanup(root.Close)
-	_, port := hostPort(t, root.URL)
+	port := openRootPort(t)
 	kioSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/apps/shop":

@@ -21,22 +21,10 @@ type LoadBalancer struct {
 // elbTagBatch is how many load balancers one DescribeTags names at most.
 const elbTagBatch = 20
 
-// ELB returns the classic load balancing client of account in region.
+// ELB returns the classic load balancing client of account in region
+// (cached as RDS's).
 func (c *Clients) ELB(account, region string) *elb.Client {
-	k := clientKey{account, region}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if cl := c.elb[k]; cl != nil {
-		return cl
-	}
-	cfg := c.cfg.Base.Copy()
-	cfg.Region, cfg.Credentials = region, c.credentialsLocked(account)
-	cl := elb.NewFromConfig(cfg)
-	if len(c.elb) >= c.cfg.MaxClients {
-		clear(c.elb)
-	}
-	c.elb[k] = cl
-	return cl
+	return regionalClient(c, c.elb, account, region, func(cfg awssdk.Config) *elb.Client { return elb.NewFromConfig(cfg) })
 }
 
 // LoadBalancers lists the classic load balancers of account in region,

@@ -11,19 +11,26 @@ import (
 // RDS returns the RDS client of account in region (cached; at most
 // MaxClients, the cache emptied when full).
 func (c *Clients) RDS(account, region string) *rds.Client {
+	return regionalClient(c, c.rds, account, region, func(cfg awssdk.Config) *rds.Client { return rds.NewFromConfig(cfg) })
+}
+
+// regionalClient returns the client of account in region from cache,
+// making it with newClient from the base configuration and the account's
+// assumed-role credentials when it is not there; a full cache is emptied.
+func regionalClient[T any](c *Clients, cache map[clientKey]*T, account, region string, newClient func(awssdk.Config) *T) *T {
 	k := clientKey{account, region}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cl := c.rds[k]; cl != nil {
+	if cl := cache[k]; cl != nil {
 		return cl
 	}
 	cfg := c.cfg.Base.Copy()
 	cfg.Region, cfg.Credentials = region, c.credentialsLocked(account)
-	cl := rds.NewFromConfig(cfg)
-	if len(c.rds) >= c.cfg.MaxClients {
-		clear(c.rds)
+	cl := newClient(cfg)
+	if len(cache) >= c.cfg.MaxClients {
+		clear(cache)
 	}
-	c.rds[k] = cl
+	cache[k] = cl
 	return cl
 }
 

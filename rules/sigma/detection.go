@@ -337,43 +337,44 @@ func (p *condParser) peek() string {
 }
 
 func (p *condParser) or() (node, error) {
-	left, err := p.and()
+	ns, err := p.binary("or", p.and)
+	if err != nil || len(ns) == 1 {
+		return first(ns), err
+	}
+	return orNode(ns), nil
+}
+
+func (p *condParser) and() (node, error) {
+	ns, err := p.binary("and", p.not)
+	if err != nil || len(ns) == 1 {
+		return first(ns), err
+	}
+	return andNode(ns), nil
+}
+
+// binary parses operand (op operand)* and returns the operands.
+func (p *condParser) binary(op string, operand func() (node, error)) ([]node, error) {
+	n, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	ns := orNode{left}
-	for strings.EqualFold(p.peek(), "or") {
+	ns := []node{n}
+	for strings.EqualFold(p.peek(), op) {
 		p.pos++
-		right, err := p.and()
+		n, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		ns = append(ns, right)
-	}
-	if len(ns) == 1 {
-		return left, nil
+		ns = append(ns, n)
 	}
 	return ns, nil
 }
 
-func (p *condParser) and() (node, error) {
-	left, err := p.not()
-	if err != nil {
-		return nil, err
+func first(ns []node) node {
+	if len(ns) == 0 {
+		return nil
 	}
-	ns := andNode{left}
-	for strings.EqualFold(p.peek(), "and") {
-		p.pos++
-		right, err := p.not()
-		if err != nil {
-			return nil, err
-		}
-		ns = append(ns, right)
-	}
-	if len(ns) == 1 {
-		return left, nil
-	}
-	return ns, nil
+	return ns[0]
 }
 
 func (p *condParser) not() (node, error) {
