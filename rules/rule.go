@@ -33,11 +33,12 @@ const (
 	keySources  = "sources" // optional
 	keyEvents   = "events"  // optional
 	keyLookups  = "lookups" // optional
+	keySet      = "set"     // optional
 )
 
 var (
 	headerKeys   = []string{keyType, keyTitle, keySeverity, keyPriority, keyHelp}
-	optionalKeys = []string{keySources, keyEvents, keyLookups}
+	optionalKeys = []string{keySources, keyEvents, keyLookups, keySet}
 	typeRE       = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 	keyLineRE    = regexp.MustCompile(`^-- ([a-z_]+):(.*)$`)
 )
@@ -74,6 +75,10 @@ type Rule struct {
 	// are empty when the engine has no resolver for them, and the rule
 	// runs anyway.
 	OptionalLookups []string
+	// Set, from the optional header "-- set: sigma", is the rule set
+	// the rule belongs to (see Selection): SetReference when empty,
+	// SetSigma for compiled Sigma rules.
+	Set string
 }
 
 // LoadRules reads and parses every rules/*.sql file of fsys, sorted by
@@ -211,6 +216,11 @@ func (r *Rule) set(key, val string) error {
 		r.Title = val
 	case keyHelp:
 		r.Help = val
+	case keySet:
+		if val != SetReference && val != SetSigma {
+			return fmt.Errorf("set %q: want %s or %s: %w", val, SetReference, SetSigma, ErrRule)
+		}
+		r.Set = val
 	case keySources:
 		for _, src := range strings.Split(val, ",") {
 			src = strings.TrimSpace(src)

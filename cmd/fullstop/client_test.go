@@ -43,7 +43,7 @@ func TestClient_AgainstServe(t *testing.T) {
 	db := pgtest.New(t)
 	_, base := startServe(t, []string{"DATABASE_URL=" + db}, "--no-processing", "--auth", "none")
 	if code, out, errs := fullstop(t, []string{"DATABASE_URL=" + db}, "--log-level", "warn", "backfill", "--source", invictusRoot,
-		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false"); code != 0 {
+		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false", "--rules", "reference"); code != 0 {
 		t.Fatalf("backfill: %d\n%s\n%s", code, out, errs)
 	}
 	cfgHome := t.TempDir()
@@ -480,7 +480,7 @@ func TestClient_Tokens(t *testing.T) {
 	db := pgtest.New(t)
 	_, base := startServe(t, []string{"DATABASE_URL=" + db}, "--no-processing", "--auth", "tokeninfo", "--token-info-url", info.URL)
 	if code, out, errs := fullstop(t, []string{"DATABASE_URL=" + db}, "--log-level", "warn", "backfill", "--source", invictusRoot,
-		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false"); code != 0 {
+		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false", "--rules", "reference"); code != 0 {
 		t.Fatalf("backfill: %d\n%s\n%s", code, out, errs)
 	}
 	tokenFile := filepath.Join(t.TempDir(), "token")

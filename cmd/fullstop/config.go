@@ -22,6 +22,7 @@ import (
 	"github.com/fullstop-audit/fullstop/lookup"
 	lookupaws "github.com/fullstop-audit/fullstop/lookup/aws"
 	"github.com/fullstop-audit/fullstop/lookup/iamrole"
+	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/store"
 )
@@ -114,6 +115,7 @@ func s3Flags() []cli.Flag {
 func sourceFlags() []cli.Flag {
 	return append(s3Flags(), []cli.Flag{
 		sigmaFlag(),
+		rulesFlag(),
 		lakeFlag(lakeWriteUsage),
 		&cli.StringFlag{Name: "lake-compression", Value: string(lake.DefaultCompression), EnvVars: []string{"FULLSTOP_LAKE_COMPRESSION"}, Usage: "codec of the lake files a batch writes: zstd-1 (zstd's fastest level) to zstd-4, zstd (level 3), or snappy (faster, larger); lake compact recompresses"},
 		&cli.StringFlag{Name: "source", EnvVars: []string{"FULLSTOP_SOURCE"}, Usage: "where the CloudTrail logs are: s3://bucket[/prefix], file:///abs/path or a plain path"},
@@ -160,7 +162,8 @@ type batchSetup struct {
 	roleTemplates      *roleTemplates // the protected roles' templates, nil for none
 	lookupMetrics      *lookup.Metrics
 	credentialsTimeout time.Duration
-	sigma              []string // --sigma: folders and files of Sigma rules
+	sigma              []string        // --sigma: folders and files of Sigma rules
+	selection          rules.Selection // --rules
 	// instanceData is the instance-data bucket (--instance-logs-bucket),
 	// where the security-group snapshots of launches go; nil for none.
 	instanceData *s3.Config
@@ -246,6 +249,9 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 		},
 	}
 	bs.sigma = splitSlice(c.StringSlice("sigma"))
+	if bs.selection, err = parseRulesFlag(c); err != nil {
+		return nil, err
+	}
 	if c.Bool("aws-lookups") {
 		bs.awsLookups = &lookupaws.Config{RoleName: c.String("role-name"), STSRegion: c.String("sts-region")}
 		if bs.instanceData, err = readInstanceData(c); err != nil {
@@ -375,13 +381,16 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 	var err error
 	ec := bs.engine
 	ec.Schema, ec.Log = event.Schema, log
-	if ec.MoreRules, err = loadSigma(bs.sigma, log); err != nil {
+	if ec.MoreRules, err = sigmaRules(bs.sigma, log); err != nil {
 		return nil, err
 	}
+	ec.Selection = &bs.selection
 	if ec.Resolver, err = openLookups(ctx, bs); err != nil {
 		return nil, err
 	}
-	if env.engine, err = duckdb.New(ctx, ec); err != nil {
+	if env.engine, err = duckdb.New(ctx, ec); errors.Is(err, rules.ErrSelection) {
+		return nil, usagef("--rules (FULLSTOP_RULES): %v", err)
+	} else if err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
 	lister := bs.lister

@@ -105,7 +105,7 @@ func lakeFiles(t *testing.T, dir string) (objects, compacted int) {
 }
 
 func backfillArgs(dir string, more ...string) []string {
-	args := append([]string{"--log-level", "error", "backfill", "--source", invictusLogs, "--lake", dir, "--progress=false", "--lease", "1s"}, invictusRange...)
+	args := append([]string{"--log-level", "error", "backfill", "--source", invictusLogs, "--lake", dir, "--progress=false", "--lease", "1s", "--rules", "reference"}, invictusRange...)
 	return append(args, more...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -15,7 +16,6 @@ import (
 	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/rules/fixture"
-	"github.com/fullstop-audit/fullstop/rules/sigma"
 	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
@@ -29,19 +29,27 @@ func rulesCommand(a *app) *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name:  "list",
-				Usage: "list the rules: type, title, severity, priority, the events they read, their lookups and file",
-				Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", EnvVars: []string{"FULLSTOP_RULES_OUTPUT"}, Usage: "table or json"}, sigmaFlag()},
+				Usage: "list the rules: type, whether --rules turns it on, set, title, severity, priority, the events they read, their lookups and file",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "table", EnvVars: []string{"FULLSTOP_RULES_OUTPUT"}, Usage: "table or json"}, sigmaFlag(), rulesFlag()},
 				Action: func(c *cli.Context) error {
+					sel, err := parseRulesFlag(c)
+					if err != nil {
+						return err
+					}
 					rs, err := rules.LoadRules(sqlfiles.Rules)
 					if err != nil {
 						return err
 					}
-					more, err := loadSigma(splitSlice(c.StringSlice("sigma")), a.log)
+					more, err := sigmaRules(splitSlice(c.StringSlice("sigma")), a.log)
 					if err != nil {
 						return err
 					}
 					rs = append(rs, more...)
-					return printRules(c.App.Writer, rs, c.String("output"))
+					on, err := sel.Apply(rs)
+					if err != nil {
+						return usagef("--rules (FULLSTOP_RULES): %v", err)
+					}
+					return printRules(c.App.Writer, rs, on, c.String("output"))
 				},
 			},
 			{
@@ -59,6 +67,8 @@ func rulesCommand(a *app) *cli.Command {
 
 type ruleRow struct {
 	Type     string   `json:"type"`
+	On       bool     `json:"on"`
+	Set      string   `json:"set"`
 	Title    string   `json:"title"`
 	Severity int      `json:"severity"`
 	Priority int      `json:"priority"`
@@ -68,14 +78,16 @@ type ruleRow struct {
 	File     string   `json:"file"`
 }
 
-func printRules(w io.Writer, rs []rules.Rule, format string) error {
+// printRules lists rs, saying which are among on.
+func printRules(w io.Writer, rs, on []rules.Rule, format string) error {
 	rows := make([]ruleRow, 0, len(rs))
 	for _, r := range rs {
+		isOn := slices.ContainsFunc(on, func(o rules.Rule) bool { return o.Type == r.Type })
 		lookups := append([]string{}, r.Lookups...)
 		for _, o := range r.OptionalLookups {
 			lookups = append(lookups, o+"?")
 		}
-		rows = append(rows, ruleRow{r.Type, r.Title, r.Severity, r.Priority, nonNil(r.Sources), nonNil(r.Events), lookups, r.File})
+		rows = append(rows, ruleRow{r.Type, isOn, r.SetName(), r.Title, r.Severity, r.Priority, nonNil(r.Sources), nonNil(r.Events), lookups, r.File})
 	}
 	switch format {
 	case "json":
@@ -84,17 +96,24 @@ func printRules(w io.Writer, rs []rules.Rule, format string) error {
 		return enc.Encode(rows)
 	case "table":
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TYPE\tTITLE\tSEVERITY\tPRIORITY\tEVENTS\tLOOKUPS\tFILE")
+		fmt.Fprintln(tw, "TYPE\tON\tSET\tTITLE\tSEVERITY\tPRIORITY\tEVENTS\tLOOKUPS\tFILE")
 		for _, r := range rows {
 			events := strings.Join(r.Sources, ",")
 			if len(r.Events) > 0 {
 				events += ": " + strings.Join(r.Events, ",")
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Type, r.Title, r.Severity, r.Priority, orDash(events), orDash(strings.Join(r.Lookups, ",")), r.File)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Type, yesNo(r.On), r.Set, r.Title, r.Severity, r.Priority, orDash(events), orDash(strings.Join(r.Lookups, ",")), r.File)
 		}
 		return tw.Flush()
 	}
 	return usagef("--output (-o): %q is not table or json", format)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func nonNil(s []string) []string {
@@ -147,12 +166,9 @@ func testRules(c *cli.Context, a *app, w io.Writer) error {
 }
 
 func runCase(c *cli.Context, a *app, tc fixture.Case) ([]string, string, error) {
-	own, refused, err := sigma.CompileDir(sqlfiles.Sigma, "sigma")
-	if err != nil || len(refused) > 0 {
-		return nil, "", fmt.Errorf("compile sql/sigma: %v %v", err, refused)
-	}
-	for i := range own {
-		own[i].File = "sql/" + own[i].File
+	own, err := ownSigma()
+	if err != nil {
+		return nil, "", err
 	}
 	cfg := duckdb.Config{Schema: event.Schema, Log: a.log, MoreRules: own,
 		AllowedRegions: tc.AllowedRegions, LambdaTrustedBuckets: tc.LambdaTrustedBuckets, IncludeFailedCalls: tc.IncludeFailedCalls,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,11 +11,54 @@ import (
 
 	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/sigma"
+	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
 // sigmaFlag is --sigma on the commands that run rules.
 func sigmaFlag() cli.Flag {
 	return &cli.StringSliceFlag{Name: "sigma", EnvVars: []string{"FULLSTOP_SIGMA_DIRS"}, Usage: "folders (or files) of Sigma rules for AWS CloudTrail, compiled at start-up and run with the other rules; repeatable or comma-separated"}
+}
+
+// rulesFlag is --rules on the commands that run rules.
+func rulesFlag() cli.Flag {
+	return &cli.StringFlag{Name: "rules", Value: rules.DefaultSelection, EnvVars: []string{"FULLSTOP_RULES"},
+		Usage: "the rules that run: comma list of sets (reference, sigma, sigma:high for level high and above), types and type globs (SIGMA_*); -ITEM leaves out, a list starting with -ITEM starts from the default"}
+}
+
+func parseRulesFlag(c *cli.Context) (rules.Selection, error) {
+	sel, err := rules.ParseSelection(c.String("rules"))
+	if err != nil {
+		return rules.Selection{}, usagef("--rules (FULLSTOP_RULES): %v", err)
+	}
+	return sel, nil
+}
+
+// ownSigma compiles our Sigma detections, sql/sigma/*.yml.
+func ownSigma() ([]rules.Rule, error) {
+	own, refused, err := sigma.CompileDir(sqlfiles.Sigma, "sigma")
+	if err == nil && len(refused) > 0 {
+		err = errors.Join(refused...)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("compile sql/sigma: %w", err)
+	}
+	for i := range own {
+		own[i].File = "sql/" + own[i].File
+	}
+	return own, nil
+}
+
+// sigmaRules are our Sigma detections and those of paths (--sigma).
+func sigmaRules(paths []string, log *slog.Logger) ([]rules.Rule, error) {
+	own, err := ownSigma()
+	if err != nil {
+		return nil, err
+	}
+	more, err := loadSigma(paths, log)
+	if err != nil {
+		return nil, err
+	}
+	return append(own, more...), nil
 }
 
 // loadSigma compiles the Sigma rules of paths (folders, searched for

@@ -47,11 +47,13 @@ func TestSigma_CompileAndBackfill(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("backfill --sigma: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED'`); n != 2 {
-		t.Errorf("%d SIGMA_CLOUDTRAIL_TRAIL_DELETED violations, want the 2 successful DeleteTrail calls", n)
+	if n := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED'`); n != 3 {
+		// A Sigma rule reads failed calls too (it would say errorCode|exists:
+		// false otherwise): the third DeleteTrail was refused.
+		t.Errorf("%d SIGMA_CLOUDTRAIL_TRAIL_DELETED violations, want the 3 DeleteTrail calls, 2 successful, 1 refused", n)
 	}
 	trails := query[string](t, db, `SELECT string_agg(instance_id, ',' ORDER BY instance_id) FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED'`)
-	if trails != "stratus-red-team-ctes-trail-qyxyekjbtk,stratus-red-team-ctlr-trail-zqfsvooxqj" {
+	if trails != "stratus-red-team-cloudtraild-trail-aueolsaccp,stratus-red-team-ctes-trail-qyxyekjbtk,stratus-red-team-ctlr-trail-zqfsvooxqj" {
 		t.Errorf("instance ids %q, want the deleted trails (requestParameters.name)", trails)
 	}
 	meta := query[string](t, db, `SELECT meta_info FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED' LIMIT 1`)

@@ -22,7 +22,7 @@ func shellLake(t *testing.T) ([]string, string) {
 	env := []string{"DATABASE_URL=" + pgtest.New(t)}
 	lake := filepath.Join(t.TempDir(), "lake")
 	code, out, errOut := fullstop(t, env, "--log-level", "warn", "backfill", "--source", "../../testdata/cloudtrail/invictus",
-		"--from", "2023-07-10", "--to", "2023-07-11", "--lake", lake)
+		"--from", "2023-07-10", "--to", "2023-07-11", "--lake", lake, "--rules", "reference")
 	if code != 0 {
 		t.Fatalf("backfill: exit %d\n%s\n%s", code, out, errOut)
 	}

@@ -76,6 +76,9 @@ type Config struct {
 	// MoreRules are rules from elsewhere (compiled Sigma rules), run
 	// with those of Rules; a type both name is an error.
 	MoreRules []rules.Rule
+	// Selection, when set, chooses which of the rules run (--rules);
+	// nil runs them all.
+	Selection *rules.Selection
 	// Resolver answers the enrichers' lookups. Nil: no lookups; the
 	// rules that need one are disabled (Engine.Disabled) and the tables
 	// of optional lookups stay empty.

@@ -86,6 +86,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		rs = append(rs, r)
 	}
+	if cfg.Selection != nil {
+		if rs, err = cfg.Selection.Apply(rs); err != nil {
+			return nil, fmt.Errorf("rules: %w", err)
+		}
+	}
 	connector, err := duckdbgo.NewConnector("", nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb: %w", err)

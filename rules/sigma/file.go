@@ -16,6 +16,9 @@ import (
 func RuleFile(r rules.Rule) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "-- type: %s\n-- title: %s\n-- severity: %d\n-- priority: %d\n", r.Type, oneLine(r.Title), r.Severity, r.Priority)
+	if r.Set != "" {
+		fmt.Fprintf(&b, "-- set: %s\n", r.Set)
+	}
 	if len(r.Sources) > 0 {
 		fmt.Fprintf(&b, "-- sources: %s\n", strings.Join(r.Sources, ", "))
 	}

@@ -1,6 +1,8 @@
 // Package sigma compiles Sigma rules (the public Sigma specification) for
-// AWS CloudTrail into fullstop's rules: one SELECT over the view events
-// per rule, with the header fields a rule file has. Constructs the
+// AWS CloudTrail into fullstop's rules: one SELECT over the table
+// raw_events per rule (every event, failed calls too, as a Sigma rule
+// expects: a rule about successful calls says errorCode|exists: false),
+// with the header fields a rule file has, in the set "sigma". Constructs the
 // compiler does not support are refused with an error naming the
 // construct and the rule, never compiled into a query that means
 // something else.
@@ -43,7 +45,9 @@ type Rule struct {
 	FullstopType string `yaml:"fullstop_type"`
 }
 
-// levels maps a Sigma level to a severity (0–4) and a priority (1–4).
+// levels maps a Sigma level to a severity (0–4, the level's index in
+// rules.Levels, so that "sigma:high" selects by severity) and a priority
+// (1–4).
 var levels = map[string][2]int{
 	"informational": {0, 4},
 	"low":           {1, 3},
@@ -95,7 +99,7 @@ func compile(file string, src []byte) (rules.Rule, error) {
 		return rules.Rule{}, err
 	}
 	r := rules.Rule{Type: typ, Title: title(sr.Title), Severity: lv[0], Priority: lv[1], Help: help(sr),
-		File: path.Clean(file), SQL: selectSQL(sr, where)}
+		File: path.Clean(file), SQL: selectSQL(sr, where), Set: rules.SetSigma}
 	if srcs, ok := constrained(cond, "eventSource"); ok && len(srcs) > 0 && !hasWildcard(srcs) {
 		r.Sources = srcs
 		if names, ok := constrained(cond, "eventName"); ok && len(names) > 0 && eventPatterns(names) {
@@ -165,7 +169,7 @@ func selectSQL(sr Rule, where string) string {
                    'request_parameters', try_cast(request_parameters AS JSON))::VARCHAR AS meta_info,
        event_time,
        object_key
-FROM events
+FROM raw_events
 WHERE %s`, resourceSQL, quote(sr.ID), quote(strings.ToLower(strings.TrimSpace(sr.Level))), where)
 }
 
