@@ -142,12 +142,14 @@ func fieldTest(key string, v *yaml.Node) (node, error) {
 	default:
 		return nil, fmt.Errorf("field %q: a mapping as its value: %w", field, ErrUnsupported)
 	}
-	all, op, caseSensitive := false, "", false
+	all, op, caseSensitive, ref := false, "", false, false
 	for _, m := range mods {
 		switch m {
 		case "all":
 			all = true
-		case "contains", "startswith", "endswith", "re", "cidr", "exists", "fieldref":
+		case "fieldref":
+			ref = true
+		case "contains", "startswith", "endswith", "re", "cidr", "exists":
 			if op != "" {
 				return nil, fmt.Errorf("field %q: modifiers %s and %s together: %w", field, op, m, ErrUnsupported)
 			}
@@ -165,6 +167,14 @@ func fieldTest(key string, v *yaml.Node) (node, error) {
 			op = "re|i"
 		default:
 			return nil, fmt.Errorf("field %q: modifier %q: %w", field, m, ErrUnsupported)
+		}
+	}
+	if ref {
+		switch op {
+		case "", "contains", "startswith", "endswith":
+			op = strings.TrimSuffix("fieldref|"+op, "|")
+		default:
+			return nil, fmt.Errorf("field %q: modifiers fieldref and %s together: %w", field, op, ErrUnsupported)
 		}
 	}
 	var tests []node
@@ -202,14 +212,20 @@ func valueTest(field, col, op string, cased bool, val *yaml.Node) (node, error) 
 			m.cond = col + " IS NULL"
 		}
 		return m, nil
-	case "fieldref":
+	case "fieldref", "fieldref|contains", "fieldref|startswith", "fieldref|endswith":
 		other, err := column(s)
 		if err != nil {
 			return nil, err
 		}
-		m.cond = "lower(" + col + ") = lower(" + other + ")"
+		a, b := "lower("+col+")", "lower("+other+")"
 		if cased {
-			m.cond = col + " = " + other
+			a, b = col, other
+		}
+		fn := map[string]string{"fieldref|contains": "contains", "fieldref|startswith": "starts_with", "fieldref|endswith": "suffix"}[op]
+		if fn == "" {
+			m.cond = a + " = " + b
+		} else {
+			m.cond = fmt.Sprintf("%s(%s, %s)", fn, a, b)
 		}
 		return m, nil
 	case "re", "re|i":

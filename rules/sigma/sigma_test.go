@@ -77,6 +77,12 @@ func TestCompile_forms(t *testing.T) {
 		{"exists", "  sel:\n    requestParameters.policy|exists: true\n  condition: sel\n", []string{"json_extract_string(request_parameters, '$.policy') IS NOT NULL"}, nil},
 		{"fieldref", "  sel:\n    userIdentity.userName|fieldref: requestParameters.userName\n  condition: sel\n",
 			[]string{"lower(user_identity_user_name) = lower(json_extract_string(request_parameters, '$.userName'))"}, nil},
+		{"fieldref contains", "  sel:\n    requestParameters.assumeRolePolicyDocument|fieldref|contains: recipientAccountId\n  condition: sel\n",
+			[]string{"contains(lower(json_extract_string(request_parameters, '$.assumeRolePolicyDocument')), lower(recipient_account_id))"}, nil},
+		{"fieldref startswith cased", "  sel:\n    userIdentity.arn|startswith|fieldref|cased: userIdentity.sessionContext.sessionIssuer.arn\n  condition: sel\n",
+			[]string{"starts_with(user_identity_arn, session_issuer_arn)"}, nil},
+		{"fieldref endswith", "  sel:\n    userIdentity.arn|fieldref|endswith: userIdentity.userName\n  condition: sel\n",
+			[]string{"suffix(lower(user_identity_arn), lower(user_identity_user_name))"}, nil},
 		{"null", "  sel:\n    errorCode: null\n  condition: sel\n", []string{"coalesce(error_code, '') = ''"}, nil},
 		{"cased", "  sel:\n    eventName|cased: StopLogging\n  condition: sel\n", []string{"event_name = 'StopLogging'"}, nil},
 		{"quote in a value", "  sel:\n    userAgent: \"it's\"\n  condition: sel\n", []string{"lower(user_agent) = lower('it''s')"}, nil},
@@ -122,6 +128,7 @@ func TestCompile_refusals(t *testing.T) {
 		{"2 of", rule("  a:\n    eventName: A\n  b:\n    eventName: B\n  condition: 2 of them\n"), "2 of"},
 		{"unknown search", rule("  sel:\n    eventName: A\n  condition: other\n"), `no search named "other"`},
 		{"two operators", rule("  sel:\n    eventName|contains|startswith: A\n  condition: sel\n"), "together"},
+		{"fieldref and re", rule("  sel:\n    eventName|fieldref|re: userAgent\n  condition: sel\n"), "fieldref and re together"},
 		{"another logsource", strings.Replace(rule("  sel:\n    eventName: A\n  condition: sel\n"), "service: cloudtrail", "service: guardduty", 1), "only product aws"},
 	}
 	for _, tt := range tests {
@@ -161,8 +168,8 @@ func TestRuleFile_roundTrip(t *testing.T) {
 		t.Fatalf("%v\n%s", err, sigma.RuleFile(r))
 	}
 	b := back[0]
-	if b.Type != r.Type || b.Title != r.Title || b.Severity != r.Severity || b.Priority != r.Priority || b.Help != r.Help ||
-		!slices.Equal(b.Sources, r.Sources) || !slices.Equal(b.Events, r.Events) || !strings.Contains(b.SQL, "FROM events") {
+	if b.Type != r.Type || b.Title != r.Title || b.Severity != r.Severity || b.Priority != r.Priority || b.Help != r.Help || b.Set != rules.SetSigma ||
+		!slices.Equal(b.Sources, r.Sources) || !slices.Equal(b.Events, r.Events) || !strings.Contains(b.SQL, "FROM raw_events") {
 		t.Errorf("read back %+v\nwant %+v", b, r)
 	}
 }
