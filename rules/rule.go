@@ -34,13 +34,15 @@ const (
 	keyEvents   = "events"  // optional
 	keyLookups  = "lookups" // optional
 	keySet      = "set"     // optional
+	keyOnly     = "only"    // optional
 )
 
 var (
 	headerKeys   = []string{keyType, keyTitle, keySeverity, keyPriority, keyHelp}
-	optionalKeys = []string{keySources, keyEvents, keyLookups, keySet}
+	optionalKeys = []string{keySources, keyEvents, keyLookups, keySet, keyOnly}
 	typeRE       = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 	keyLineRE    = regexp.MustCompile(`^-- ([a-z_]+):(.*)$`)
+	columnRE     = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 )
 
 // ErrRule is wrapped by every error about a rule file's content.
@@ -79,6 +81,13 @@ type Rule struct {
 	// the rule belongs to (see Selection): SetReference when empty,
 	// SetSigma for compiled Sigma rules.
 	Set string
+	// OnlyColumn and OnlyValues, from the optional header "-- only:
+	// user_identity_type = Root, IAMUser", say that a rule without
+	// Sources reads only the events whose string column OnlyColumn is
+	// one of OnlyValues (compared without case), so the engine can still
+	// hand DuckDB only some events.
+	OnlyColumn string
+	OnlyValues []string
 }
 
 // LoadRules reads and parses every rules/*.sql file of fsys, sorted by
@@ -135,6 +144,9 @@ func parseRule(name, src string) (Rule, error) {
 	}
 	if r.Title == "" || r.Help == "" {
 		return Rule{}, fmt.Errorf("title and help must not be empty: %w", ErrRule)
+	}
+	if r.OnlyColumn != "" && len(r.Sources) > 0 {
+		return Rule{}, fmt.Errorf("header key %q is for rules without %q: %w", keyOnly, keySources, ErrRule)
 	}
 	if len(r.Events) > 0 && len(r.Sources) == 0 {
 		return Rule{}, fmt.Errorf("header key %q needs %q: %w", keyEvents, keySources, ErrRule)
@@ -221,6 +233,19 @@ func (r *Rule) set(key, val string) error {
 			return fmt.Errorf("set %q: want %s or %s: %w", val, SetReference, SetSigma, ErrRule)
 		}
 		r.Set = val
+	case keyOnly:
+		col, vals, ok := strings.Cut(val, "=")
+		col = strings.TrimSpace(col)
+		if !ok || !columnRE.MatchString(col) {
+			return fmt.Errorf("only %q: want \"column = value, value\": %w", val, ErrRule)
+		}
+		for _, v := range strings.Split(vals, ",") {
+			if v = strings.TrimSpace(v); v == "" || strings.ContainsAny(v, "'\"") {
+				return fmt.Errorf("only %q: want \"column = value, value\": %w", val, ErrRule)
+			}
+			r.OnlyValues = append(r.OnlyValues, v)
+		}
+		r.OnlyColumn = col
 	case keySources:
 		for _, src := range strings.Split(val, ",") {
 			src = strings.TrimSpace(src)

@@ -24,6 +24,7 @@ import (
 	"github.com/fullstop-audit/fullstop/lookup/iamrole"
 	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
+	"github.com/fullstop-audit/fullstop/rules/sigma"
 	"github.com/fullstop-audit/fullstop/store"
 )
 
@@ -384,7 +385,7 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 	if ec.MoreRules, err = sigmaRules(bs.sigma, log); err != nil {
 		return nil, err
 	}
-	ec.Selection = &bs.selection
+	ec.Selection, ec.Combine = &bs.selection, sigma.Combine
 	if ec.Resolver, err = openLookups(ctx, bs); err != nil {
 		return nil, err
 	}
@@ -410,6 +411,13 @@ func openBatch(ctx context.Context, log *slog.Logger, bs *batchSetup) (*batchEnv
 	sc.Log = log
 	if env.store, err = openStore(ctx, bs.databaseURL, &sc); err != nil {
 		return nil, err
+	}
+	written, err := env.store.DefineViolationTypes(ctx, env.engine.Rules())
+	if err != nil {
+		return nil, err
+	}
+	if len(written) > 0 {
+		log.Info("violation types defined from the rules", logTypes, written)
 	}
 	pc := bs.pipeline
 	if bs.lake != nil {

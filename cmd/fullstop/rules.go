@@ -16,6 +16,7 @@ import (
 	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/duckdb"
 	"github.com/fullstop-audit/fullstop/rules/fixture"
+	"github.com/fullstop-audit/fullstop/rules/sigma"
 	sqlfiles "github.com/fullstop-audit/fullstop/sql"
 )
 
@@ -170,7 +171,7 @@ func runCase(c *cli.Context, a *app, tc fixture.Case) ([]string, string, error) 
 	if err != nil {
 		return nil, "", err
 	}
-	cfg := duckdb.Config{Schema: event.Schema, Log: a.log, MoreRules: own,
+	cfg := duckdb.Config{Schema: event.Schema, Log: a.log, MoreRules: own, Combine: sigma.Combine,
 		AllowedRegions: tc.AllowedRegions, LambdaTrustedBuckets: tc.LambdaTrustedBuckets, IncludeFailedCalls: tc.IncludeFailedCalls,
 		TaupageOwners: tc.TaupageOwners, TaupageNamePrefix: tc.TaupageNamePrefix}
 	if r := fixture.NewResolver(tc.Lookups); r != nil {

@@ -76,6 +76,11 @@ type Config struct {
 	// MoreRules are rules from elsewhere (compiled Sigma rules), run
 	// with those of Rules; a type both name is an error.
 	MoreRules []rules.Rule
+	// Combine, when set, is offered the rules without lookups and returns
+	// those it runs together and the one query that does (each row led
+	// by the rule's index in the returned rules, then the violation
+	// columns); sigma.Combine is one. The rest run one query each.
+	Combine func([]rules.Rule) ([]rules.Rule, string)
 	// Selection, when set, chooses which of the rules run (--rules);
 	// nil runs them all.
 	Selection *rules.Selection

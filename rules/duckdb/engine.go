@@ -46,7 +46,7 @@ type Engine struct {
 	input     *arrow.Schema // the schema of the batches Evaluate is given
 	cols      []int         // input columns loaded into DuckDB
 	schema    *arrow.Schema // their schema
-	filter    eventFilter   // the only events loaded; nil: all
+	filter    *eventFilter  // the only events loaded; nil: all
 	disabled  []Disabled    // rules not run, for want of a lookup
 	items     bool          // a rule or enricher reads the view ec2_instance_items
 	// lifecycles: the resolver reads user data, so Evaluate also returns
@@ -65,6 +65,11 @@ type Engine struct {
 	lookupTimeout     time.Duration
 	log               *slog.Logger
 	seq               atomic.Uint64 // names of registered Arrow views
+	// combined are the rules Config.Combine runs as one query,
+	// combinedSQL; empty when there are fewer than two.
+	combine     func([]rules.Rule) ([]rules.Rule, string)
+	combined    []rules.Rule
+	combinedSQL string
 }
 
 // New opens an in-memory DuckDB database, creates the configuration tables,
@@ -96,7 +101,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
 	e := &Engine{connector: connector, db: sql.OpenDB(connector), rules: rs, input: cfg.Schema, log: cfg.Log,
-		resolver: cfg.Resolver, lookupConcurrency: cfg.LookupConcurrency, lookupTimeout: cfg.LookupTimeout}
+		combine: cfg.Combine, resolver: cfg.Resolver, lookupConcurrency: cfg.LookupConcurrency, lookupTimeout: cfg.LookupTimeout}
 	ok := false
 	defer func() {
 		if !ok {
@@ -116,7 +121,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if e.snapshots {
 		readers = append(readers, snapshotEvents)
 	}
-	e.filter = newEventFilter(readers)
+	if e.filter = newEventFilter(readers); e.filter != nil && !e.filter.usable(e.input) {
+		e.filter = nil
+	}
 	if err := e.createConfigTables(ctx, cfg); err != nil {
 		return nil, err
 	}
@@ -332,6 +339,20 @@ func (e *Engine) checkRules(ctx context.Context) error {
 			return fmt.Errorf("rule %q: %w", r.File, err)
 		}
 	}
+	if e.combine != nil {
+		var plain []rules.Rule
+		for _, r := range e.rules {
+			if len(r.Lookups) == 0 && len(r.OptionalLookups) == 0 {
+				plain = append(plain, r)
+			}
+		}
+		if rs, q := e.combine(plain); len(rs) > 1 {
+			if _, err := e.runQuery(ctx, conn, rs, q); err != nil {
+				return fmt.Errorf("the %d rules combined into one query: run over no events: %w", len(rs), err)
+			}
+			e.combined, e.combinedSQL = rs, q
+		}
+	}
 	if e.lifecycles {
 		if _, err := e.lifecycleRows(ctx, conn, nil); err != nil {
 			return fmt.Errorf("%s: run over no events: %w", lifecycleEvents.File, err)
@@ -448,22 +469,31 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 	}
 	var out []rules.Violation
 	seen := map[objectKey]bool{}
+	var all []rules.Violation
+	if len(e.combined) > 0 {
+		vs, err := e.runQuery(ctx, conn, e.combined, e.combinedSQL)
+		if err != nil {
+			return rules.Findings{}, fmt.Errorf("evaluate the %d combined rules: %w", len(e.combined), err)
+		}
+		all = vs
+	}
 	for _, r := range e.rules {
-		if !filledAll(filled, r.Lookups) {
-			continue // a rule joins the tables it requires: none of its rows can exist
+		if !filledAll(filled, r.Lookups) || slices.ContainsFunc(e.combined, func(c rules.Rule) bool { return c.Type == r.Type }) {
+			continue // a rule joins the tables it requires: none of its rows can exist; or it ran above
 		}
 		vs, err := e.run(ctx, conn, r)
 		if err != nil {
 			return rules.Findings{}, fmt.Errorf("evaluate rule %q: %w", r.File, err)
 		}
-		for _, v := range vs {
-			if failed[v.ObjectKey] != nil {
-				continue // its object is evaluated again by a later run
-			}
-			if k := (objectKey{v.Key(), v.ObjectKey}); !seen[k] {
-				seen[k] = true
-				out = append(out, v)
-			}
+		all = append(all, vs...)
+	}
+	for _, v := range all {
+		if failed[v.ObjectKey] != nil {
+			continue // its object is evaluated again by a later run
+		}
+		if k := (objectKey{v.Key(), v.ObjectKey}); !seen[k] {
+			seen[k] = true
+			out = append(out, v)
 		}
 	}
 	sortViolations(out)
@@ -570,13 +600,22 @@ func sortViolations(vs []rules.Violation) {
 			return a.Type < b.Type
 		}
 		ka, kb := a.Key(), b.Key()
-		return slices.Compare(ka[:], kb[:]) < 0
+		if c := slices.Compare(ka[:], kb[:]); c != 0 {
+			return c < 0
+		}
+		return a.ObjectKey < b.ObjectKey // one identity in two objects: two detections
 	})
 }
 
 // run runs one rule on a loaded connection.
 func (e *Engine) run(ctx context.Context, conn *sql.Conn, r rules.Rule) ([]rules.Violation, error) {
-	rows, err := conn.QueryContext(ctx, r.SQL)
+	return e.runQuery(ctx, conn, []rules.Rule{r}, r.SQL)
+}
+
+// runQuery runs query, the SQL of the one rule of rs or, with more, a
+// query of Config.Combine for them, whose rows lead with the rule's index.
+func (e *Engine) runQuery(ctx context.Context, conn *sql.Conn, rs []rules.Rule, query string) ([]rules.Violation, error) {
+	rows, err := conn.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -586,19 +625,26 @@ func (e *Engine) run(ctx context.Context, conn *sql.Conn, r rules.Rule) ([]rules
 		return nil, fmt.Errorf("read result columns: %w", err)
 	}
 	var out []rules.Violation
-	dropped := 0
+	dropped := map[string]int{}
 	for rows.Next() {
 		var eventID, account, region, instance, user, meta, key, app, version sql.NullString
 		var at sql.NullTime
+		var idx int
 		dest := []any{&eventID, &account, &region, &instance, &user, &meta, &at, &key}
-		if len(cols) > len(dest) {
+		if len(rs) > 1 {
+			dest = append([]any{&idx}, dest...)
+		} else if len(cols) > len(dest) {
 			dest = append(dest, &app, &version)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("read row: %w", err)
 		}
+		if idx < 0 || idx >= len(rs) {
+			return nil, fmt.Errorf("read row: rule index %d of %d", idx, len(rs))
+		}
+		r := rs[idx]
 		if eventID.String == "" || account.String == "" {
-			dropped++
+			dropped[r.File]++
 			continue
 		}
 		v := rules.Violation{
@@ -620,15 +666,15 @@ func (e *Engine) run(ctx context.Context, conn *sql.Conn, r rules.Rule) ([]rules
 		if !meta.Valid {
 			v.MetaInfo = "{}"
 		} else if !json.Valid([]byte(v.MetaInfo)) {
-			return nil, fmt.Errorf("event %q: meta_info is not JSON: %.80q", v.EventID, v.MetaInfo)
+			return nil, fmt.Errorf("rule %q, event %q: meta_info is not JSON: %.80q", r.File, v.EventID, v.MetaInfo)
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if dropped > 0 {
-		e.log.WarnContext(ctx, "rule rows without account or event id dropped", logRule, r.File, logRows, dropped)
+	for file, n := range dropped {
+		e.log.WarnContext(ctx, "rule rows without account or event id dropped", logRule, file, logRows, n)
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -658,7 +659,8 @@ func withoutSources(t *testing.T) fstest.MapFS {
 	return out
 }
 
-// The sources a rule declares must be all it reads: over every real log,
+// The sources (or only-column) a rule declares must be all it reads, the
+// reference's and our Sigma rules alike: over every real log,
 // with failed calls too, the prefiltered engine finds exactly what the
 // engine that loads every event finds.
 func TestEngine_SourcesPrefilterChangesNothing(t *testing.T) {
@@ -669,9 +671,21 @@ func TestEngine_SourcesPrefilterChangesNothing(t *testing.T) {
 			t.Errorf("shipped rule %s declares no sources", r.File)
 		}
 	}
+	own := ownSigma(t)
+	bare := slices.Clone(own)
+	only := 0
+	for i := range bare {
+		if bare[i].OnlyColumn != "" {
+			only++
+		}
+		bare[i].Sources, bare[i].Events, bare[i].OnlyColumn, bare[i].OnlyValues = nil, nil, "", nil
+	}
+	if only == 0 {
+		t.Fatal("no Sigma rule of ours has an only-filter: the test would not cover it")
+	}
 	for _, failed := range []bool{false, true} {
-		filtered := newEngine(t, Config{IncludeFailedCalls: failed})
-		all := newEngine(t, Config{IncludeFailedCalls: failed, Rules: withoutSources(t)})
+		filtered := newEngine(t, Config{IncludeFailedCalls: failed, MoreRules: own})
+		all := newEngine(t, Config{IncludeFailedCalls: failed, Rules: withoutSources(t), MoreRules: bare})
 		if all.filter != nil || filtered.filter == nil {
 			t.Fatalf("filters: prefiltered %v, all %v", filtered.filter, all.filter)
 		}

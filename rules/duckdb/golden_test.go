@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/rules"
+	"github.com/fullstop-audit/fullstop/rules/sigma"
 )
 
 // goldenDetections is the detections of every rule over the real logs,
@@ -41,7 +43,7 @@ func TestEngine_DetectionsGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel})
+	e := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel, Combine: sigma.Combine})
 	var b strings.Builder
 	b.WriteString("# Detections of every rule (--rules '*', no lookups) over the real logs of testdata/cloudtrail.\n" +
 		"# Rewritten by go test -tags duckdb_arrow ./rules/duckdb -run DetectionsGolden -update; checked by hand.\n")
@@ -129,4 +131,37 @@ func lineDiff(want, got string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Running our Sigma rules combined into one query (sigma.Combine) finds
+// exactly what running them one query each finds, over every real log,
+// failed calls included.
+func TestEngine_CombinedSigmaRulesChangeNothing(t *testing.T) {
+	t.Parallel()
+	batches := realLogs(t)
+	sel, err := rules.ParseSelection("*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel})
+	combined := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel, Combine: sigma.Combine})
+	if len(combined.combined) != len(ownSigma(t)) || len(one.combined) != 0 {
+		t.Fatalf("%d rules combined, want all %d of ours", len(combined.combined), len(ownSigma(t)))
+	}
+	want, err := violations(one.Evaluate(context.Background(), batches))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := violations(combined.Evaluate(context.Background(), batches))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 || len(got) != len(want) {
+		t.Fatalf("combined: %d violations, one query a rule: %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("violation %d: combined\n%+v\none query a rule\n%+v", i, got[i], want[i])
+		}
+	}
 }

@@ -5,6 +5,7 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -17,35 +18,50 @@ import (
 
 // eventFilter says which events some rule may read: by event source, and
 // within a source optionally by event name, both compared without regard
-// to case (as Sigma compares values).
-type eventFilter map[string][]string // lower-case source → name patterns; nil: every name
+// to case (as Sigma compares values); and, for rules that name no source,
+// by the value of another column (Rule.OnlyColumn).
+type eventFilter struct {
+	sources map[string][]string // lower-case source → name patterns; nil: every name
+	only    []onlyFilter
+}
 
-// newEventFilter is the union of the rules' declared sources and events, or
-// nil when some rule may read any event.
-func newEventFilter(rs []rules.Rule) eventFilter {
-	f := eventFilter{}
+// onlyFilter keeps the events whose column is one of values.
+type onlyFilter struct {
+	column string
+	values []string
+}
+
+// newEventFilter is the union of the rules' declared sources and events
+// (or only-columns), or nil when some rule may read any event.
+func newEventFilter(rs []rules.Rule) *eventFilter {
+	f := &eventFilter{sources: map[string][]string{}}
 	all := map[string]bool{} // sources a rule reads every event of
 	for _, r := range rs {
 		if len(r.Sources) == 0 {
-			return nil
+			if r.OnlyColumn == "" {
+				return nil
+			}
+			f.only = append(f.only, onlyFilter{r.OnlyColumn, r.OnlyValues})
+			continue
 		}
 		for _, s := range r.Sources {
 			s = strings.ToLower(s)
 			if len(r.Events) == 0 {
 				all[s] = true
 			}
-			f[s] = append(f[s], r.Events...)
+			f.sources[s] = append(f.sources[s], r.Events...)
 		}
 	}
 	for s := range all {
-		f[s] = nil
+		f.sources[s] = nil
 	}
 	return f
 }
 
-// keeps reports whether an event of source and name may matter to a rule.
-func (f eventFilter) keeps(source, name string) bool {
-	patterns, ok := f[strings.ToLower(source)]
+// keeps reports whether an event of source and name may matter to a rule
+// that names its sources.
+func (f *eventFilter) keeps(source, name string) bool {
+	patterns, ok := f.sources[strings.ToLower(source)]
 	if !ok {
 		return false
 	}
@@ -61,11 +77,23 @@ func (f eventFilter) keeps(source, name string) bool {
 	return false
 }
 
+// usable reports whether every only-column is a string column of schema;
+// if one is not, the filter cannot be applied.
+func (f *eventFilter) usable(schema *arrow.Schema) bool {
+	for _, o := range f.only {
+		idx := schema.FieldIndices(o.column)
+		if len(idx) != 1 || schema.Field(idx[0]).Type.ID() != arrow.STRING {
+			return false
+		}
+	}
+	return true
+}
+
 // prefilter keeps the rows of batches (of schema, which New checked) that
 // the filter keeps.
 // Batches with no such row are dropped, batches with only such rows are
 // kept as they are (retained); the caller releases every returned batch.
-func prefilter(ctx context.Context, batches []arrow.RecordBatch, filter eventFilter, schema *arrow.Schema) ([]arrow.RecordBatch, error) {
+func prefilter(ctx context.Context, batches []arrow.RecordBatch, filter *eventFilter, schema *arrow.Schema) ([]arrow.RecordBatch, error) {
 	col := schema.FieldIndices(ColEventSource)[0]
 	nameCol := schema.FieldIndices(ColEventName)[0]
 	var out []arrow.RecordBatch
@@ -83,11 +111,18 @@ func prefilter(ctx context.Context, batches []arrow.RecordBatch, filter eventFil
 			release()
 			return nil, fmt.Errorf("prefilter: columns %s and %s must be strings", ColEventSource, ColEventName)
 		}
+		only := make([]*array.String, len(filter.only))
+		for j, o := range filter.only {
+			only[j], _ = b.Column(schema.FieldIndices(o.column)[0]).(*array.String) // New checked usable
+		}
 		n := src.Len()
 		kept := 0
 		mask.Reserve(n)
 		for i := range n {
 			keep := src.IsValid(i) && filter.keeps(src.Value(i), names.Value(i))
+			for j := 0; !keep && j < len(only); j++ {
+				keep = only[j].IsValid(i) && slices.ContainsFunc(filter.only[j].values, func(v string) bool { return strings.EqualFold(v, only[j].Value(i)) })
+			}
 			if keep {
 				kept++
 			}

@@ -38,6 +38,9 @@ func TestEventFilter(t *testing.T) {
 	if newEventFilter(append(rs, rules.Rule{})) != nil {
 		t.Error("a rule without sources must turn the filter off")
 	}
+	if f := newEventFilter(append(rs, rules.Rule{OnlyColumn: "user_identity_type", OnlyValues: []string{"Root"}})); f == nil || len(f.only) != 1 {
+		t.Error("a rule without sources but with an only-column keeps the filter on")
+	}
 	// A rule reading every event of a source wins over another's names.
 	g := newEventFilter([]rules.Rule{{Sources: []string{"ec2.amazonaws.com"}, Events: []string{"RunInstances"}}, {Sources: []string{"ec2.amazonaws.com"}}})
 	if !g.keeps("ec2.amazonaws.com", "DescribeInstances") {

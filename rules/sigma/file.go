@@ -25,6 +25,9 @@ func RuleFile(r rules.Rule) string {
 	if len(r.Events) > 0 {
 		fmt.Fprintf(&b, "-- events: %s\n", strings.Join(r.Events, ", "))
 	}
+	if r.OnlyColumn != "" {
+		fmt.Fprintf(&b, "-- only: %s = %s\n", r.OnlyColumn, strings.Join(r.OnlyValues, ", "))
+	}
 	words := strings.Fields(r.Help)
 	line := "-- help:"
 	for _, w := range words {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v4"
@@ -105,8 +106,27 @@ func compile(file string, src []byte) (rules.Rule, error) {
 		if names, ok := constrained(cond, "eventName"); ok && len(names) > 0 && eventPatterns(names) {
 			r.Events = names
 		}
+	} else {
+		r.OnlyColumn, r.OnlyValues = onlyFilter(cond)
 	}
 	return r, nil
+}
+
+// onlyFields are the fields tried, in order, for the "only" header of a
+// rule that does not name its event sources.
+var onlyFields = []string{"userIdentity.type", "errorCode", "eventType"}
+
+// onlyFilter is the column and values of the first of onlyFields that
+// every branch of cond requires to equal one of some values.
+func onlyFilter(cond node) (string, []string) {
+	for _, f := range onlyFields {
+		vs, ok := constrained(cond, f)
+		if !ok || len(vs) == 0 || hasWildcard(vs) || slices.ContainsFunc(vs, func(v string) bool { return strings.ContainsAny(v, ",'\"\\") }) {
+			continue
+		}
+		return columns[f], vs
+	}
+	return "", nil
 }
 
 // TypeOf is the violation type of a Sigma rule without fullstop_type:
@@ -158,7 +178,19 @@ func help(sr Rule) string {
 // selectSQL is the rule's query: the violation columns, with the meta a
 // person triaging needs.
 func selectSQL(sr Rule, where string) string {
-	return fmt.Sprintf(`SELECT event_id,
+	return queryOf(quote(sr.ID), quote(strings.ToLower(strings.TrimSpace(sr.Level))), "raw_events", where)
+}
+
+// queryOf is a compiled rule's query: violationColumns(id, level) from
+// table where the condition holds.
+func queryOf(id, level, table, where string) string {
+	return "SELECT " + violationColumns(id, level) + "\nFROM " + table + "\nWHERE " + where
+}
+
+// violationColumns are the columns of a compiled rule's rows, with the
+// SQL expressions id and level for the Sigma id and level.
+func violationColumns(id, level string) string {
+	return fmt.Sprintf(`event_id,
        coalesce(nullif(user_identity_account_id, ''), nullif(recipient_account_id, ''), session_issuer_account_id) AS account_id,
        aws_region AS region,
        %s AS instance_id,
@@ -168,9 +200,7 @@ func selectSQL(sr Rule, where string) string {
                    'source_ip_address', source_ip_address, 'user_agent', user_agent,
                    'request_parameters', try_cast(request_parameters AS JSON))::VARCHAR AS meta_info,
        event_time,
-       object_key
-FROM raw_events
-WHERE %s`, resourceSQL, quote(sr.ID), quote(strings.ToLower(strings.TrimSpace(sr.Level))), where)
+       object_key`, resourceSQL, id, level)
 }
 
 // resourceKeys are the request parameters that name the resource an event
@@ -179,13 +209,14 @@ var resourceKeys = []string{"bucketName", "roleName", "userName", "groupName", "
 	"keyId", "snapshotId", "imageId", "instanceId", "functionName", "secretId", "detectorId", "accessKeyId"}
 
 // resourceSQL is the affected resource: the first of resourceKeys the
-// request names, else NULL.
+// request names, else NULL. One json_extract_string with a list of paths
+// parses the request once, not once a key.
 var resourceSQL = func() string {
-	parts := make([]string, len(resourceKeys))
+	paths := make([]string, len(resourceKeys))
 	for i, k := range resourceKeys {
-		parts[i] = "nullif(json_extract_string(request_parameters, '$." + k + "'), '')"
+		paths[i] = "'$." + k + "'"
 	}
-	return "coalesce(" + strings.Join(parts, ", ") + ")"
+	return "(list_filter(json_extract_string(request_parameters, [" + strings.Join(paths, ", ") + "]), x -> x <> ''))[1]"
 }()
 
 // quote is s as a SQL string literal.

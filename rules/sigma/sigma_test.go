@@ -194,3 +194,59 @@ func TestCompileDir(t *testing.T) {
 		t.Errorf("a file that is not YAML: %v", err)
 	}
 }
+
+// A rule that names no event source but requires userIdentity.type or
+// errorCode values gets the only-filter of the engine's prefilter.
+func TestCompile_onlyFilter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		detection, column string
+		values            []string
+	}{
+		{"  sel:\n    userIdentity.type: Root\n  not_svc:\n    eventType: AwsServiceEvent\n  condition: sel and not not_svc\n", "user_identity_type", []string{"Root"}},
+		{"  sel:\n    eventName|startswith: List\n    errorCode:\n      - AccessDenied\n      - UnauthorizedOperation\n  condition: sel\n", "error_code", []string{"AccessDenied", "UnauthorizedOperation"}},
+		{"  sel:\n    userIdentity.type: 'Ro*'\n  condition: sel\n", "", nil},
+		{"  a:\n    userIdentity.type: Root\n  b:\n    userAgent: x\n  condition: a or b\n", "", nil},
+		{"  sel:\n    eventSource: iam.amazonaws.com\n    userIdentity.type: Root\n  condition: sel\n", "", nil}, // has sources
+	} {
+		r, err := sigma.Compile("x.yml", []byte(rule(tc.detection)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.OnlyColumn != tc.column || !slices.Equal(r.OnlyValues, tc.values) {
+			t.Errorf("%q: only %q %v, want %q %v", tc.detection, r.OnlyColumn, r.OnlyValues, tc.column, tc.values)
+		}
+		if back, err := rules.LoadRules(fstest.MapFS{"rules/" + r.Type + ".sql": {Data: []byte(sigma.RuleFile(r))}}); err != nil ||
+			back[0].OnlyColumn != r.OnlyColumn || !slices.Equal(back[0].OnlyValues, r.OnlyValues) {
+			t.Errorf("%q: read back %v %+v", tc.detection, err, back)
+		}
+	}
+}
+
+// Combine takes the rules the compiler wrote, and leaves out any other.
+func TestCombine(t *testing.T) {
+	t.Parallel()
+	a, err := sigma.Compile("a.yml", []byte(rule("  sel:\n    eventName: StopLogging\n  condition: sel\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sigma.Compile("b.yml", []byte(strings.Replace(rule("  sel:\n    eventName: \"it's\"\n  condition: sel\n"), "title: ", "title: B ", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := b
+	edited.Type, edited.SQL = "EDITED", strings.Replace(b.SQL, "AS username", "AS username /* mine */", 1)
+	other := rules.Rule{Type: "OTHER", SQL: "SELECT 1"}
+	rs, q := sigma.Combine([]rules.Rule{other, a, edited, b})
+	if len(rs) != 2 || rs[0].Type != a.Type || rs[1].Type != b.Type {
+		t.Fatalf("combined %v", rs)
+	}
+	for _, s := range []string{"CASE WHEN lower(event_name) = lower('StopLogging') THEN 0 END", "lower('it''s') THEN 1 END", "AS fullstop_rule, *"} {
+		if !strings.Contains(q, s) {
+			t.Errorf("query lacks %s:\n%s", s, q)
+		}
+	}
+	if rs, q := sigma.Combine([]rules.Rule{a, other}); rs != nil || q != "" {
+		t.Errorf("one rule of ours: %v %q, want nothing combined", rs, q)
+	}
+}
