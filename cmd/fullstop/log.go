@@ -12,4 +12,5 @@ const (
 	logSchedule = "schedule"
 	logSignal   = "signal"
 	logSource   = "source"
+	logTypes    = "types"
 )

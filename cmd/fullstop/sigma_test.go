@@ -56,6 +56,17 @@ func TestSigma_CompileAndBackfill(t *testing.T) {
 	if trails != "stratus-red-team-cloudtraild-trail-aueolsaccp,stratus-red-team-ctes-trail-qyxyekjbtk,stratus-red-team-ctlr-trail-zqfsvooxqj" {
 		t.Errorf("instance ids %q, want the deleted trails (requestParameters.name)", trails)
 	}
+	if strings.Contains(stderr, "unknown violation type") {
+		t.Errorf("a rule's type was created as unknown:\n%s", stderr)
+	}
+	vt := query[string](t, db, `SELECT title || '|' || violation_severity || '|' || priority || '|' || help_text FROM fullstop_data.violation_type WHERE id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED'`)
+	if !strings.HasPrefix(vt, "CloudTrail trail deleted|3|1|A CloudTrail trail was deleted") {
+		t.Errorf("violation type %q, want the rule's title, severity 3 and priority 1 of level high, and help", vt)
+	}
+	ours := query[string](t, db, `SELECT title FROM fullstop_data.violation_type WHERE id = 'SIGMA_ROOT_USER_USED'`)
+	if ours != "Root user used" {
+		t.Errorf("our Sigma rule's type: title %q", ours)
+	}
 	meta := query[string](t, db, `SELECT meta_info FROM fullstop_data.violation WHERE violation_type_entity_id = 'SIGMA_CLOUDTRAIL_TRAIL_DELETED' LIMIT 1`)
 	for _, s := range []string{`"sigma_id":"6a7b8c9d-0000-4000-8000-000000000001"`, `"level":"high"`, `"event_name":"DeleteTrail"`, `"request_parameters":{`} {
 		if !strings.Contains(meta, s) {
