@@ -38,7 +38,7 @@ type env struct {
 }
 
 func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
-	if o.does(partLocal) || o.does(partMinIO) || o.does(partSteady) || o.does(partWhitelist) || o.does(partLake) || o.does(partLookups) {
+	if o.does(partLocal) || o.does(partMinIO) || o.does(partSteady) || o.does(partWhitelist) || o.does(partLake) || o.does(partLookups) || o.does(partRules) {
 		if _, err := os.Stat(o.fullstop); err != nil {
 			return fmt.Errorf("the fullstop binary (--fullstop; make bench builds it): %w", err)
 		}
@@ -68,7 +68,7 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 	fmt.Fprintf(stdout, "Corpus: %s events in %d files, %s MB of JSON (%s MB gzipped), %d accounts × %d regions × %d days, resampled from %d real records; %s\n",
 		thousands(m.Events), m.Files, mb(m.JSONBytes), mb(m.GzipBytes), len(m.Accounts), len(m.Config.Regions), m.Config.Days, pool.Len(), how)
 
-	if o.does(partLocal) || o.does(partMinIO) || o.does(partSteady) || o.does(partWhitelist) || o.does(partLake) || o.does(partLookups) {
+	if o.does(partLocal) || o.does(partMinIO) || o.does(partSteady) || o.does(partWhitelist) || o.does(partLake) || o.does(partLookups) || o.does(partRules) {
 		pgDir, err := filepath.Abs(filepath.Join(o.dir, "pg"))
 		if err != nil {
 			return err
@@ -169,6 +169,14 @@ func bench(ctx context.Context, o *options, stdout io.Writer) (err error) {
 		}
 		mismatch = mismatch || len(r.problems) > 0
 		printLookups(stdout, e, r)
+	}
+	if o.does(partRules) {
+		r, err := e.ruleSetRuns(ctx)
+		if err != nil {
+			return fmt.Errorf("rule sets: %w", err)
+		}
+		mismatch = mismatch || len(r.problems) > 0
+		printRuleSets(stdout, e, r)
 	}
 	if mismatch {
 		return errMismatch

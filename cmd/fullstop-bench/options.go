@@ -25,7 +25,7 @@ const (
 	partLake = "lake"
 )
 
-var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partWhitelist, partSteady, partLake, partLookups}
+var allParts = []string{partLocal, partMinIO, partDuckDB, partDuckDBFirst, partGunzip, partWhitelist, partSteady, partLake, partLookups, partRules}
 
 // options are the benchmark's flags.
 type options struct {
@@ -41,8 +41,9 @@ type options struct {
 	days       int
 	duckdbForm string
 	steadyDays int
-	rules      int // whitelisting rules in force for partWhitelist
-	lakeRuns   int // runs of each measurement of partLake and partLookups
+	rules      int      // whitelisting rules in force for partWhitelist
+	lakeRuns   int      // runs of each measurement of partLake, partLookups and partRules
+	ruleSets   []string // --rules values of partRules, the first the baseline
 	logLevel   slog.Level
 	log        *slog.Logger
 }
@@ -66,7 +67,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.duckdbForm, "duckdb-form", defaultDuckDBForm, "DuckDB query form: "+duckdbFormNames())
 	fs.IntVar(&o.steadyDays, "steady-days", 90, "days of history in the steady-state bucket")
 	fs.IntVar(&o.rules, "whitelist-rules", 100, "whitelisting rules in force in run 6")
-	fs.IntVar(&o.lakeRuns, "lake-runs", 3, "runs of each measurement of the lake and lookups parts (the median is reported)")
+	ruleSets := fs.String("rule-sets", "reference;reference,sigma:medium;*", "semicolon list of the --rules values the rules part compares, the first the baseline")
+	fs.IntVar(&o.lakeRuns, "lake-runs", 3, "runs of each measurement of the lake, lookups and rules parts (the median is reported)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -76,6 +78,14 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	}
 	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	for _, r := range strings.Split(*ruleSets, ";") {
+		if r = strings.TrimSpace(r); r != "" {
+			o.ruleSets = append(o.ruleSets, r)
+		}
+	}
+	if len(o.ruleSets) < 2 {
+		return nil, fmt.Errorf("--rule-sets: want a baseline and at least one more, got %q", *ruleSets)
 	}
 	if o.events < 1 || o.days < 1 || o.steadyDays < 1 || o.rules < 1 || o.lakeRuns < 1 {
 		return nil, fmt.Errorf("--events, --days, --steady-days, --whitelist-rules and --lake-runs must be positive")

@@ -123,7 +123,7 @@ func (t *table) write(w io.Writer) {
 	sep := make([]string, len(t.header))
 	for i := range sep {
 		sep[i] = strings.Repeat("-", widths[i])
-		if i >= t.left {
+		if i >= t.left && widths[i] > 0 {
 			sep[i] = sep[i][:len(sep[i])-1] + ":"
 		}
 	}
