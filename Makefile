@@ -46,7 +46,7 @@ demo: build postgres ## run fullstop over the real sample logs in testdata/ into
 	echo "== the same again: the ledger skips every object, nothing is added"; \
 	DATABASE_URL=$$url $(BIN) --log-level warn backfill --source testdata/cloudtrail/invictus --from 2023-07-10 --to 2023-07-11 --progress=false; \
 	echo "== violations found"; \
-	.ci/postgres.sh psql $(DEMO_DIR)/pg -P pager=off -c "SELECT violation_type_entity_id AS type, account_id, region, event_id, instance_id, meta_info FROM fullstop_data.violation ORDER BY type, event_id, instance_id"; \
+	.ci/postgres.sh psql $(DEMO_DIR)/pg -P pager=off -c "SELECT violation_type_entity_id AS type, account_id, region, event_id, instance_id, left(meta_info::text, 100) AS meta_info FROM fullstop_data.violation ORDER BY type, event_id, instance_id"; \
 	echo "== the events lake ($(DEMO_DIR)/lake): every event as Parquet, asked with fullstop query, joined with the violations"; \
 	DATABASE_URL=$$url $(BIN) query --lake $(DEMO_DIR)/lake \
 		"SELECT v.type, e.event_time, e.event_name, e.user_identity_arn, e.source_ip_address FROM violations v JOIN events e USING (event_id) ORDER BY e.event_time, v.type"; \
