@@ -90,21 +90,8 @@ func printLookups(w io.Writer, e *env, r *lookupResult) {
 	for _, wk := range e.o.workers {
 		var base float64
 		for _, with := range []bool{false, true} {
-			var walls []time.Duration
-			var each []string
-			var med *lookupRun
-			for _, run := range r.runs[wk] {
-				if run.lookups == with {
-					walls = append(walls, run.m.Wall)
-					each = append(each, thousands(int64(float64(e.corpus.Events)/run.m.Wall.Seconds())))
-				}
-			}
-			mw := median(walls)
-			for i, run := range r.runs[wk] {
-				if run.lookups == with && (med == nil || absDur(run.m.Wall-mw) < absDur(med.m.Wall-mw)) {
-					med = &r.runs[wk][i]
-				}
-			}
+			med, mw, each := medianRun(r.runs[wk], func(run lookupRun) bool { return run.lookups == with },
+				func(run lookupRun) time.Duration { return run.m.Wall }, e.corpus.Events)
 			if med == nil {
 				continue
 			}
@@ -135,4 +122,25 @@ func printLookups(w io.Writer, e *env, r *lookupResult) {
 	for _, p := range r.problems {
 		fmt.Fprintln(w, "⚠", p)
 	}
+}
+
+// medianRun is the run of runs that keep selects whose wall time is
+// nearest their median, that median, and each selected run's events/s.
+func medianRun[T any](runs []T, keep func(T) bool, wall func(T) time.Duration, events int64) (*T, time.Duration, []string) {
+	var walls []time.Duration
+	var each []string
+	for _, run := range runs {
+		if keep(run) {
+			walls = append(walls, wall(run))
+			each = append(each, thousands(int64(float64(events)/wall(run).Seconds())))
+		}
+	}
+	var med *T
+	mw := median(walls)
+	for i, run := range runs {
+		if keep(run) && (med == nil || absDur(wall(run)-mw) < absDur(wall(*med)-mw)) {
+			med = &runs[i]
+		}
+	}
+	return med, mw, each
 }

@@ -60,21 +60,8 @@ func printRuleSets(w io.Writer, e *env, r *rulesResult) {
 	for _, wk := range e.o.workers {
 		var base float64
 		for s, spec := range e.o.ruleSets {
-			var walls []time.Duration
-			var each []string
-			var med *rulesRun
-			for _, run := range r.runs[wk] {
-				if run.set == s {
-					walls = append(walls, run.m.Wall)
-					each = append(each, thousands(int64(float64(e.corpus.Events)/run.m.Wall.Seconds())))
-				}
-			}
-			mw := median(walls)
-			for i, run := range r.runs[wk] {
-				if run.set == s && (med == nil || absDur(run.m.Wall-mw) < absDur(med.m.Wall-mw)) {
-					med = &r.runs[wk][i]
-				}
-			}
+			med, mw, each := medianRun(r.runs[wk], func(run rulesRun) bool { return run.set == s },
+				func(run rulesRun) time.Duration { return run.m.Wall }, e.corpus.Events)
 			if med == nil {
 				continue
 			}

@@ -162,6 +162,28 @@ func TestEngine_Fixtures(t *testing.T) {
 // realLogs decodes every real CloudTrail file of testdata/cloudtrail: the
 // invictus objects, the stratus record arrays wrapped as documents, and the
 // reference fixtures that are CloudTrail documents.
+// stratusFiles are the Stratus Red Team logs, one a technique.
+func stratusFiles(t testing.TB) []string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(cloudtrail, "stratus", "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no stratus files")
+	}
+	return files
+}
+
+// decodeStratus decodes a Stratus log, an array of records, as the
+// object stratus/<name>.
+func decodeStratus(t testing.TB, file string) []arrow.RecordBatch {
+	t.Helper()
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := append(append([]byte(`{"Records":`), raw...), '}')
+	return decode(t, bytes.NewReader(doc), event.Origin{Key: "stratus/" + filepath.Base(file)})
+}
+
 func realLogs(t testing.TB) []arrow.RecordBatch {
 	t.Helper()
 	var out []arrow.RecordBatch
@@ -177,17 +199,8 @@ func realLogs(t testing.TB) []arrow.RecordBatch {
 			t.Fatalf("unexpected invictus key %s", key)
 		}
 	}
-	str, _ := filepath.Glob(filepath.Join(cloudtrail, "stratus", "*.json"))
-	if len(str) == 0 {
-		t.Fatal("no stratus files")
-	}
-	for _, f := range str {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc := append(append([]byte(`{"Records":`), raw...), '}')
-		out = append(out, decode(t, bytes.NewReader(doc), event.Origin{Key: "stratus/" + filepath.Base(f)})...)
+	for _, f := range stratusFiles(t) {
+		out = append(out, decodeStratus(t, f)...)
 	}
 	fx, _ := filepath.Glob(filepath.Join(cloudtrail, "fullstop-fixtures", "*.json"))
 	docs := 0

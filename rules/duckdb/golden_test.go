@@ -3,7 +3,6 @@
 package duckdb
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/rules"
 	"github.com/fullstop-audit/fullstop/rules/sigma"
 )
@@ -60,18 +58,9 @@ func TestEngine_DetectionsGolden(t *testing.T) {
 		slices.Sort(lines)
 		return lines
 	}
-	files, _ := filepath.Glob(filepath.Join(cloudtrail, "stratus", "*.json"))
-	if len(files) == 0 {
-		t.Fatal("no stratus files")
-	}
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range stratusFiles(t) {
 		technique := strings.TrimSuffix(filepath.Base(f), ".json")
-		doc := append(append([]byte(`{"Records":`), raw...), '}')
-		lines := count(decode(t, bytes.NewReader(doc), event.Origin{Key: "stratus/" + filepath.Base(f)}))
+		lines := count(decodeStratus(t, f))
 		fmt.Fprintf(&b, "\nstratus %s\n", technique)
 		if len(lines) == 0 {
 			b.WriteString("  (none)\n")
