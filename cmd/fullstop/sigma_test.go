@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,66 @@ func TestSigma_RulesList(t *testing.T) {
 	code, out, errOut := fullstop(t, nil, "rules", "list", "--sigma", dir)
 	if code != 0 || !strings.Contains(out, "SIGMA_CLOUDTRAIL_TRAIL_DELETED") || !strings.Contains(out, "WRONG_REGION") {
 		t.Errorf("rules list --sigma: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// --rules chooses what runs: rules list says which are on, a name that
+// matches no rule is a usage error, and a batch runs only the chosen.
+func TestRulesSelection(t *testing.T) {
+	t.Parallel()
+	on := func(args ...string) map[string]bool {
+		t.Helper()
+		code, out, errOut := fullstop(t, nil, append([]string{"rules", "list", "-o", "json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("rules list %v: exit %d %s", args, code, errOut)
+		}
+		var rows []struct {
+			Type string `json:"type"`
+			On   bool   `json:"on"`
+			Set  string `json:"set"`
+		}
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		for _, r := range rows {
+			m[r.Type] = r.On
+			if (r.Set == "sigma") != strings.HasPrefix(r.Type, "SIGMA_") {
+				t.Errorf("%s in set %q", r.Type, r.Set)
+			}
+		}
+		return m
+	}
+	def := on()
+	if !def["WRONG_REGION"] || !def["SIGMA_ROOT_USER_USED"] || !def["SIGMA_CONSOLE_LOGIN_WITHOUT_MFA"] || def["SIGMA_IAM_USER_CREATED"] || def["SIGMA_DISCOVERY_CALL_DENIED"] {
+		t.Errorf("default: %v, want the reference's rules and Sigma medium and above, not the low ones", def)
+	}
+	high := on("--rules", "sigma:high")
+	if high["WRONG_REGION"] || !high["SIGMA_ROOT_USER_USED"] || high["SIGMA_CONSOLE_LOGIN_WITHOUT_MFA"] {
+		t.Errorf("sigma:high: %v", high)
+	}
+	if m := on("--rules", "-SIGMA_ROOT_USER_USED,SIGMA_IAM_*"); m["SIGMA_ROOT_USER_USED"] || !m["SIGMA_IAM_USER_CREATED"] || !m["WRONG_REGION"] {
+		t.Errorf("-SIGMA_ROOT_USER_USED,SIGMA_IAM_*: %v, want the default without root, with the IAM rules", m)
+	}
+	if code, _, errOut := fullstop(t, nil, "rules", "list", "--rules", "SIGMA_NO_SUCH_RULE"); code != 2 || !strings.Contains(errOut, "names no rule") {
+		t.Errorf("a name that matches no rule: exit %d %s, want 2", code, errOut)
+	}
+	db := pgtest.New(t)
+	code, out, errOut := fullstop(t, []string{"DATABASE_URL=" + db, "FULLSTOP_RULES=sigma:high"}, "--log-level", "warn", "backfill", "--source", invictusRoot,
+		"--from", "2023-07-10", "--to", "2023-07-11", "--progress=false")
+	if code != 0 {
+		t.Fatalf("backfill FULLSTOP_RULES=sigma:high: exit %d\n%s\n%s", code, out, errOut)
+	}
+	types := query[string](t, db, `SELECT string_agg(DISTINCT violation_type_entity_id, ',' ORDER BY violation_type_entity_id) FROM fullstop_data.violation`)
+	for _, typ := range strings.Split(types, ",") {
+		if !high[typ] {
+			t.Errorf("backfill with sigma:high stored %s, which is off", typ)
+		}
+	}
+	if !strings.Contains(types, "SIGMA_CLOUDTRAIL_LOGGING_STOPPED_DELETED_OR_NARROWED") {
+		t.Errorf("types %s, want the trail tampering of invictus", types)
+	}
+	if code, _, errOut := fullstop(t, []string{"DATABASE_URL=" + db}, "backfill", "--source", invictusRoot, "--from", "2023-07-10", "--rules", "sigma:loud"); code != 2 {
+		t.Errorf("--rules sigma:loud: exit %d %s, want 2", code, errOut)
 	}
 }
