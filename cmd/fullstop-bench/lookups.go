@@ -123,24 +123,3 @@ func printLookups(w io.Writer, e *env, r *lookupResult) {
 		fmt.Fprintln(w, "⚠", p)
 	}
 }
-
-// medianRun is the run of runs that keep selects whose wall time is
-// nearest their median, that median, and each selected run's events/s.
-func medianRun[T any](runs []T, keep func(T) bool, wall func(T) time.Duration, events int64) (*T, time.Duration, []string) {
-	var walls []time.Duration
-	var each []string
-	for _, run := range runs {
-		if keep(run) {
-			walls = append(walls, wall(run))
-			each = append(each, thousands(int64(float64(events)/wall(run).Seconds())))
-		}
-	}
-	var med *T
-	mw := median(walls)
-	for i, run := range runs {
-		if keep(run) && (med == nil || absDur(wall(run)-mw) < absDur(wall(*med)-mw)) {
-			med = &runs[i]
-		}
-	}
-	return med, mw, each
-}

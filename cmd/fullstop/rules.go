@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -81,14 +80,17 @@ type ruleRow struct {
 
 // printRules lists rs, saying which are among on.
 func printRules(w io.Writer, rs, on []rules.Rule, format string) error {
+	isOn := make(map[string]bool, len(on))
+	for _, r := range on {
+		isOn[r.Type] = true
+	}
 	rows := make([]ruleRow, 0, len(rs))
 	for _, r := range rs {
-		isOn := slices.ContainsFunc(on, func(o rules.Rule) bool { return o.Type == r.Type })
 		lookups := append([]string{}, r.Lookups...)
 		for _, o := range r.OptionalLookups {
 			lookups = append(lookups, o+"?")
 		}
-		rows = append(rows, ruleRow{r.Type, isOn, r.SetName(), r.Title, r.Severity, r.Priority, nonNil(r.Sources), nonNil(r.Events), lookups, r.File})
+		rows = append(rows, ruleRow{r.Type, isOn[r.Type], r.SetName(), r.Title, r.Severity, r.Priority, nonNil(r.Sources), nonNil(r.Events), lookups, r.File})
 	}
 	switch format {
 	case "json":
@@ -141,9 +143,13 @@ func testRules(c *cli.Context, a *app, w io.Writer) error {
 	if len(cases) == 0 {
 		return usagef("rules test: no fixture cases under %s (--dir)", c.String("dir"))
 	}
+	own, err := ownSigma()
+	if err != nil {
+		return err
+	}
 	failed := 0
 	for _, tc := range cases {
-		problems, diff, err := runCase(c, a, tc)
+		problems, diff, err := runCase(c, a, tc, own)
 		if err != nil {
 			problems = []string{err.Error()}
 		}
@@ -166,11 +172,8 @@ func testRules(c *cli.Context, a *app, w io.Writer) error {
 	return nil
 }
 
-func runCase(c *cli.Context, a *app, tc fixture.Case) ([]string, string, error) {
-	own, err := ownSigma()
-	if err != nil {
-		return nil, "", err
-	}
+// runCase runs tc through the reference's rules and own, our Sigma rules.
+func runCase(c *cli.Context, a *app, tc fixture.Case, own []rules.Rule) ([]string, string, error) {
 	cfg := duckdb.Config{Schema: event.Schema, Log: a.log, MoreRules: own, Combine: sigma.Combine,
 		AllowedRegions: tc.AllowedRegions, LambdaTrustedBuckets: tc.LambdaTrustedBuckets, IncludeFailedCalls: tc.IncludeFailedCalls,
 		TaupageOwners: tc.TaupageOwners, TaupageNamePrefix: tc.TaupageNamePrefix}

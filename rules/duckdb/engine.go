@@ -66,10 +66,12 @@ type Engine struct {
 	log               *slog.Logger
 	seq               atomic.Uint64 // names of registered Arrow views
 	// combined are the rules Config.Combine runs as one query,
-	// combinedSQL; empty when there are fewer than two.
+	// combinedSQL; empty when there are fewer than two. alone are the
+	// others, one query each.
 	combine     func([]rules.Rule) ([]rules.Rule, string)
 	combined    []rules.Rule
 	combinedSQL string
+	alone       []rules.Rule
 }
 
 // New opens an in-memory DuckDB database, creates the configuration tables,
@@ -339,6 +341,7 @@ func (e *Engine) checkRules(ctx context.Context) error {
 			return fmt.Errorf("rule %q: %w", r.File, err)
 		}
 	}
+	e.alone = e.rules
 	if e.combine != nil {
 		var plain []rules.Rule
 		for _, r := range e.rules {
@@ -351,6 +354,9 @@ func (e *Engine) checkRules(ctx context.Context) error {
 				return fmt.Errorf("the %d rules combined into one query: run over no events: %w", len(rs), err)
 			}
 			e.combined, e.combinedSQL = rs, q
+			e.alone = slices.DeleteFunc(slices.Clone(e.rules), func(r rules.Rule) bool {
+				return slices.ContainsFunc(rs, func(c rules.Rule) bool { return c.Type == r.Type })
+			})
 		}
 	}
 	if e.lifecycles {
@@ -477,9 +483,9 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 		}
 		all = vs
 	}
-	for _, r := range e.rules {
-		if !filledAll(filled, r.Lookups) || slices.ContainsFunc(e.combined, func(c rules.Rule) bool { return c.Type == r.Type }) {
-			continue // a rule joins the tables it requires: none of its rows can exist; or it ran above
+	for _, r := range e.alone {
+		if !filledAll(filled, r.Lookups) {
+			continue // a rule joins the tables it requires: none of its rows can exist
 		}
 		vs, err := e.run(ctx, conn, r)
 		if err != nil {

@@ -29,6 +29,7 @@ type eventFilter struct {
 type onlyFilter struct {
 	column string
 	values []string
+	index  int // of column in the input schema, set by usable
 }
 
 // newEventFilter is the union of the rules' declared sources and events
@@ -41,7 +42,7 @@ func newEventFilter(rs []rules.Rule) *eventFilter {
 			if r.OnlyColumn == "" {
 				return nil
 			}
-			f.only = append(f.only, onlyFilter{r.OnlyColumn, r.OnlyValues})
+			f.only = append(f.only, onlyFilter{column: r.OnlyColumn, values: r.OnlyValues})
 			continue
 		}
 		for _, s := range r.Sources {
@@ -77,14 +78,15 @@ func (f *eventFilter) keeps(source, name string) bool {
 	return false
 }
 
-// usable reports whether every only-column is a string column of schema;
-// if one is not, the filter cannot be applied.
+// usable reports whether every only-column is a string column of schema,
+// and notes its index; if one is not, the filter cannot be applied.
 func (f *eventFilter) usable(schema *arrow.Schema) bool {
-	for _, o := range f.only {
+	for i, o := range f.only {
 		idx := schema.FieldIndices(o.column)
 		if len(idx) != 1 || schema.Field(idx[0]).Type.ID() != arrow.STRING {
 			return false
 		}
+		f.only[i].index = idx[0]
 	}
 	return true
 }
@@ -113,7 +115,7 @@ func prefilter(ctx context.Context, batches []arrow.RecordBatch, filter *eventFi
 		}
 		only := make([]*array.String, len(filter.only))
 		for j, o := range filter.only {
-			only[j], _ = b.Column(schema.FieldIndices(o.column)[0]).(*array.String) // New checked usable
+			only[j], _ = b.Column(o.index).(*array.String) // New checked usable
 		}
 		n := src.Len()
 		kept := 0
