@@ -330,7 +330,11 @@ func (p *Pipeline) run(ctx context.Context, from, to time.Time) (*Result, error)
 	}()
 
 	feed := make(chan Candidate)
-	out := make(chan processed, p.cfg.Workers)
+	// out holds a group's worth of processed objects, so that the
+	// workers go on while the committer writes the previous group: a
+	// processed object is its ledger entry and findings, the events are
+	// released. Without it a worker waited for every commit.
+	out := make(chan processed, max(p.cfg.Workers, p.cfg.GroupSize))
 	g, gctx := errgroup.WithContext(work)
 	// The feed stops when the batch is interrupted (ctx), fails (gctx) or
 	// the source keeps failing (b.stop); then the fetches in flight are

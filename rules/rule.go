@@ -88,6 +88,10 @@ type Rule struct {
 	// hand DuckDB only some events.
 	OnlyColumn string
 	OnlyValues []string
+	// Detector, when set, finds the rule's violations in Go, event by
+	// event, as its query would (compiled Sigma rules have one); the
+	// engine may use it instead of the query.
+	Detector Detector
 }
 
 // LoadRules reads and parses every rules/*.sql file of fsys, sorted by

@@ -81,6 +81,10 @@ type Config struct {
 	// by the rule's index in the returned rules, then the violation
 	// columns); sigma.Combine is one. The rest run one query each.
 	Combine func([]rules.Rule) ([]rules.Rule, string)
+	// QueriesOnly runs every rule as its query, also those with a
+	// rules.Detector, which the engine otherwise decides in Go (for
+	// comparisons: the results are the same).
+	QueriesOnly bool
 	// Selection, when set, chooses which of the rules run (--rules);
 	// nil runs them all.
 	Selection *rules.Selection

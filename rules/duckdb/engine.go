@@ -46,9 +46,15 @@ type Engine struct {
 	input     *arrow.Schema // the schema of the batches Evaluate is given
 	cols      []int         // input columns loaded into DuckDB
 	schema    *arrow.Schema // their schema
-	filter    *eventFilter  // the only events loaded; nil: all
-	disabled  []Disabled    // rules not run, for want of a lookup
-	items     bool          // a rule or enricher reads the view ec2_instance_items
+	// full runs every rule as its query; rest runs the rules without a
+	// detector, when detection has decided the others in Go. Without
+	// detection the two are the same.
+	full, rest plan
+	detection  *detection     // the rules decided in Go; nil: none
+	undecided  atomic.Int64   // evaluations detection sent back to the queries
+	inputIndex map[string]int // column name → index in input
+	disabled   []Disabled     // rules not run, for want of a lookup
+	items      bool           // a rule or enricher reads the view ec2_instance_items
 	// lifecycles: the resolver reads user data, so Evaluate also returns
 	// the lifecycle rows of query/lifecycles.sql.
 	lifecycles bool
@@ -65,10 +71,16 @@ type Engine struct {
 	lookupTimeout     time.Duration
 	log               *slog.Logger
 	seq               atomic.Uint64 // names of registered Arrow views
+	combine           func([]rules.Rule) ([]rules.Rule, string)
+}
+
+// plan is how some of the rules run in DuckDB.
+type plan struct {
+	rules  []rules.Rule // these rules
+	filter *eventFilter // the only events loaded; nil: all
 	// combined are the rules Config.Combine runs as one query,
 	// combinedSQL; empty when there are fewer than two. alone are the
 	// others, one query each.
-	combine     func([]rules.Rule) ([]rules.Rule, string)
 	combined    []rules.Rule
 	combinedSQL string
 	alone       []rules.Rule
@@ -116,15 +128,25 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	for _, d := range e.disabled {
 		e.log.DebugContext(ctx, "rule disabled", logRule, d.Rule.File, logReason, d.Reason)
 	}
-	readers := slices.Clone(e.rules)
-	if e.lifecycles {
-		readers = append(readers, lifecycleEvents)
+	e.inputIndex = map[string]int{}
+	for i, f := range e.input.Fields() {
+		e.inputIndex[f.Name] = i
 	}
-	if e.snapshots {
-		readers = append(readers, snapshotEvents)
+	var detected, queried []rules.Rule
+	for _, r := range e.rules {
+		if r.Detector != nil && !cfg.QueriesOnly && len(r.Lookups) == 0 && len(r.OptionalLookups) == 0 {
+			detected = append(detected, r)
+		} else {
+			queried = append(queried, r)
+		}
 	}
-	if e.filter = newEventFilter(readers); e.filter != nil && !e.filter.usable(e.input) {
-		e.filter = nil
+	e.full = e.newPlan(e.rules)
+	e.rest = e.full
+	if len(detected) > 0 {
+		if e.detection, err = newDetection(detected, e.input); err != nil {
+			return nil, err
+		}
+		e.rest = e.newPlan(queried)
 	}
 	if err := e.createConfigTables(ctx, cfg); err != nil {
 		return nil, err
@@ -341,22 +363,9 @@ func (e *Engine) checkRules(ctx context.Context) error {
 			return fmt.Errorf("rule %q: %w", r.File, err)
 		}
 	}
-	e.alone = e.rules
-	if e.combine != nil {
-		var plain []rules.Rule
-		for _, r := range e.rules {
-			if len(r.Lookups) == 0 && len(r.OptionalLookups) == 0 {
-				plain = append(plain, r)
-			}
-		}
-		if rs, q := e.combine(plain); len(rs) > 1 {
-			if _, err := e.runQuery(ctx, conn, rs, q); err != nil {
-				return fmt.Errorf("the %d rules combined into one query: run over no events: %w", len(rs), err)
-			}
-			e.combined, e.combinedSQL = rs, q
-			e.alone = slices.DeleteFunc(slices.Clone(e.rules), func(r rules.Rule) bool {
-				return slices.ContainsFunc(rs, func(c rules.Rule) bool { return c.Type == r.Type })
-			})
+	for _, p := range []*plan{&e.full, &e.rest} {
+		if err := e.combineRules(ctx, conn, p); err != nil {
+			return err
 		}
 	}
 	if e.lifecycles {
@@ -369,6 +378,49 @@ func (e *Engine) checkRules(ctx context.Context) error {
 			return fmt.Errorf("%s: run over no events: %w", snapshotEvents.File, err)
 		}
 	}
+	return nil
+}
+
+// newPlan is the plan of rs before combineRules: its prefilter, and
+// every rule alone.
+func (e *Engine) newPlan(rs []rules.Rule) plan {
+	readers := slices.Clone(rs)
+	if e.lifecycles {
+		readers = append(readers, lifecycleEvents)
+	}
+	if e.snapshots {
+		readers = append(readers, snapshotEvents)
+	}
+	p := plan{rules: rs, alone: rs}
+	if p.filter = newEventFilter(readers); p.filter != nil && !p.filter.usable(e.input) {
+		p.filter = nil
+	}
+	return p
+}
+
+// combineRules offers the plan's rules without lookups to Config.Combine
+// and runs the query it gives over no events.
+func (e *Engine) combineRules(ctx context.Context, conn *sql.Conn, p *plan) error {
+	if e.combine == nil {
+		return nil
+	}
+	var plain []rules.Rule
+	for _, r := range p.rules {
+		if len(r.Lookups) == 0 && len(r.OptionalLookups) == 0 {
+			plain = append(plain, r)
+		}
+	}
+	rs, q := e.combine(plain)
+	if len(rs) < 2 {
+		return nil
+	}
+	if _, err := e.runQuery(ctx, conn, rs, q); err != nil {
+		return fmt.Errorf("the %d rules combined into one query: run over no events: %w", len(rs), err)
+	}
+	p.combined, p.combinedSQL = rs, q
+	p.alone = slices.DeleteFunc(slices.Clone(p.rules), func(r rules.Rule) bool {
+		return slices.ContainsFunc(rs, func(c rules.Rule) bool { return c.Type == r.Type })
+	})
 	return nil
 }
 
@@ -427,10 +479,24 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 	if n == 0 {
 		return rules.Findings{}, nil
 	}
-	if e.filter != nil {
+	p := &e.full
+	var detected []rules.Violation
+	if e.detection != nil {
+		vs, err := e.detect(ctx, batches)
+		switch {
+		case err == nil:
+			p, detected = &e.rest, vs
+		case errors.Is(err, rules.ErrUndecided):
+			e.undecided.Add(1)
+			e.log.DebugContext(ctx, "rules run as queries: an event is not decidable in Go", logErr, err)
+		default:
+			return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
+		}
+	}
+	if p.filter != nil {
 		// Every rule names the events it reads: DuckDB gets only those,
 		// often none.
-		kept, err := prefilter(ctx, batches, e.filter, e.input)
+		kept, err := prefilter(ctx, batches, p.filter, e.input)
 		if err != nil {
 			return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
 		}
@@ -444,7 +510,7 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 			n += b.NumRows()
 		}
 		if n == 0 {
-			return rules.Findings{}, nil
+			return rules.Findings{Violations: distinct(detected, nil)}, nil
 		}
 	}
 	start := time.Now()
@@ -467,23 +533,15 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 		return rules.Findings{}, fmt.Errorf("evaluate: %w", err)
 	}
 
-	// One violation per identity and object: the same event delivered in
-	// two objects is two detections, however the objects are grouped.
-	type objectKey struct {
-		id     [5]string
-		object string
-	}
-	var out []rules.Violation
-	seen := map[objectKey]bool{}
-	var all []rules.Violation
-	if len(e.combined) > 0 {
-		vs, err := e.runQuery(ctx, conn, e.combined, e.combinedSQL)
+	all := detected
+	if len(p.combined) > 0 {
+		vs, err := e.runQuery(ctx, conn, p.combined, p.combinedSQL)
 		if err != nil {
-			return rules.Findings{}, fmt.Errorf("evaluate the %d combined rules: %w", len(e.combined), err)
+			return rules.Findings{}, fmt.Errorf("evaluate the %d combined rules: %w", len(p.combined), err)
 		}
-		all = vs
+		all = append(all, vs...)
 	}
-	for _, r := range e.alone {
+	for _, r := range p.alone {
 		if !filledAll(filled, r.Lookups) {
 			continue // a rule joins the tables it requires: none of its rows can exist
 		}
@@ -493,16 +551,7 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 		}
 		all = append(all, vs...)
 	}
-	for _, v := range all {
-		if failed[v.ObjectKey] != nil {
-			continue // its object is evaluated again by a later run
-		}
-		if k := (objectKey{v.Key(), v.ObjectKey}); !seen[k] {
-			seen[k] = true
-			out = append(out, v)
-		}
-	}
-	sortViolations(out)
+	out := distinct(all, failed)
 	ran := time.Since(start) - loaded - enriched
 	found := rules.Findings{Violations: out}
 	if e.lifecycles && filled[userDataTable] > 0 {
@@ -521,6 +570,30 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 		return found, &rules.IncompleteError{Objects: failed}
 	}
 	return found, nil
+}
+
+// distinct is vs without those of the objects in failed (evaluated again
+// by a later run) and with one violation per identity and object (the
+// same event delivered in two objects is two detections, however the
+// objects are grouped), sorted.
+func distinct(vs []rules.Violation, failed map[string]error) []rules.Violation {
+	type objectKey struct {
+		id     [5]string
+		object string
+	}
+	var out []rules.Violation
+	seen := map[objectKey]bool{}
+	for _, v := range vs {
+		if failed[v.ObjectKey] != nil {
+			continue
+		}
+		if k := (objectKey{v.Key(), v.ObjectKey}); !seen[k] {
+			seen[k] = true
+			out = append(out, v)
+		}
+	}
+	sortViolations(out)
+	return out
 }
 
 // filledAll reports whether every one of tables got rows in this

@@ -697,10 +697,10 @@ func TestEngine_SourcesPrefilterChangesNothing(t *testing.T) {
 		t.Fatal("no Sigma rule of ours has an only-filter: the test would not cover it")
 	}
 	for _, failed := range []bool{false, true} {
-		filtered := newEngine(t, Config{IncludeFailedCalls: failed, MoreRules: own})
-		all := newEngine(t, Config{IncludeFailedCalls: failed, Rules: withoutSources(t), MoreRules: bare})
-		if all.filter != nil || filtered.filter == nil {
-			t.Fatalf("filters: prefiltered %v, all %v", filtered.filter, all.filter)
+		filtered := newEngine(t, Config{IncludeFailedCalls: failed, MoreRules: own, QueriesOnly: true})
+		all := newEngine(t, Config{IncludeFailedCalls: failed, Rules: withoutSources(t), MoreRules: bare, QueriesOnly: true})
+		if all.full.filter != nil || filtered.full.filter == nil {
+			t.Fatalf("filters: prefiltered %v, all %v", filtered.full.filter, all.full.filter)
 		}
 		want, err := violations(all.Evaluate(context.Background(), batches))
 		if err != nil {

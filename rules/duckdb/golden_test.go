@@ -132,10 +132,10 @@ func TestEngine_CombinedSigmaRulesChangeNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	one := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel})
-	combined := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel, Combine: sigma.Combine})
-	if len(combined.combined) != len(ownSigma(t)) || len(one.combined) != 0 {
-		t.Fatalf("%d rules combined, want all %d of ours", len(combined.combined), len(ownSigma(t)))
+	one := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel, QueriesOnly: true})
+	combined := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel, Combine: sigma.Combine, QueriesOnly: true})
+	if len(combined.full.combined) != len(ownSigma(t)) || len(one.full.combined) != 0 {
+		t.Fatalf("%d rules combined, want all %d of ours", len(combined.full.combined), len(ownSigma(t)))
 	}
 	want, err := violations(one.Evaluate(context.Background(), batches))
 	if err != nil {

@@ -1,6 +1,7 @@
 package sigma
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"path"
@@ -9,11 +10,15 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v4"
+
+	"github.com/fullstop-audit/fullstop/rules"
 )
 
 // node is a compiled part of a detection.
 type node interface {
 	sql() (string, error)
+	// eval is the Go side of sql(): the same truth value for an event.
+	eval(ev rules.Event) (tri, error)
 }
 
 type andNode []node
@@ -28,6 +33,8 @@ type match struct {
 	// equality (no modifier), for the sources and events headers.
 	eq    string
 	plain bool
+	// test is the Go side of cond; nil when there is none (errNoGo).
+	test func(rules.Event) (tri, error)
 }
 
 func (n andNode) sql() (string, error) { return join(n, " AND ", "true") }
@@ -133,6 +140,7 @@ func fieldTest(key string, v *yaml.Node) (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	read, _ := fieldValue(field) // nil: this test has no Go side
 	var values []*yaml.Node
 	switch v.Kind {
 	case yaml.ScalarNode:
@@ -182,7 +190,7 @@ func fieldTest(key string, v *yaml.Node) (node, error) {
 		if val.Kind != yaml.ScalarNode {
 			return nil, fmt.Errorf("field %q: a nested value: %w", field, ErrUnsupported)
 		}
-		t, err := valueTest(field, col, op, caseSensitive, val)
+		t, err := valueTest(field, col, read, op, caseSensitive, val)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +205,61 @@ func fieldTest(key string, v *yaml.Node) (node, error) {
 	return orNode(tests), nil
 }
 
-func valueTest(field, col, op string, cased bool, val *yaml.Node) (node, error) {
+func valueTest(field, col string, v value, op string, cased bool, val *yaml.Node) (node, error) {
+	m, err := valueSQL(field, col, op, cased, val)
+	if err != nil || v == nil {
+		return m, err
+	}
+	m.test, err = valueGo(v, op, cased, val)
+	if errors.Is(err, errNoGo) {
+		return m, nil
+	}
+	return m, err
+}
+
+// valueGo is the Go side of the test valueSQL writes.
+func valueGo(v value, op string, cased bool, val *yaml.Node) (func(rules.Event) (tri, error), error) {
+	s := val.Value
+	switch op {
+	case "exists":
+		b, _ := strconv.ParseBool(s) // valueSQL checked it
+		return existsTest(v, b), nil
+	case "fieldref", "fieldref|contains", "fieldref|startswith", "fieldref|endswith":
+		other, err := fieldValue(s)
+		if err != nil {
+			return nil, err
+		}
+		return fieldrefTest(v, other, op, cased), nil
+	case "re", "re|i":
+		return regexTest(v, s, op == "re|i")
+	case "cidr":
+		p, _ := netip.ParsePrefix(s) // valueSQL checked it
+		return cidrTest(v, p.Masked()), nil
+	}
+	if val.Tag == "!!null" {
+		return emptyTest(v), nil
+	}
+	if !cased && !isASCII(s) {
+		// Go's lower case of the value could differ from DuckDB's.
+		return nil, fmt.Errorf("value %q compared without case: %w", s, errNoGo)
+	}
+	pattern, wild := likePattern(s)
+	switch op {
+	case "contains":
+		pattern, wild = "%"+pattern+"%", true
+	case "startswith":
+		pattern, wild = pattern+"%", true
+	case "endswith":
+		pattern, wild = "%"+pattern, true
+	}
+	if wild {
+		return likeTest(v, pattern, cased), nil
+	}
+	return eqTest(v, unescape(s), cased), nil
+}
+
+// valueSQL is the SQL condition of one field's test against one value.
+func valueSQL(field, col, op string, cased bool, val *yaml.Node) (match, error) {
 	s := val.Value
 	null := val.Tag == "!!null"
 	m := match{field: field}
@@ -205,7 +267,7 @@ func valueTest(field, col, op string, cased bool, val *yaml.Node) (node, error) 
 	case "exists":
 		b, err := strconv.ParseBool(s)
 		if err != nil {
-			return nil, fmt.Errorf("field %q: exists wants true or false, not %q", field, s)
+			return match{}, fmt.Errorf("field %q: exists wants true or false, not %q", field, s)
 		}
 		m.cond = col + " IS NOT NULL"
 		if !b {
@@ -215,7 +277,7 @@ func valueTest(field, col, op string, cased bool, val *yaml.Node) (node, error) 
 	case "fieldref", "fieldref|contains", "fieldref|startswith", "fieldref|endswith":
 		other, err := column(s)
 		if err != nil {
-			return nil, err
+			return match{}, err
 		}
 		a, b := "lower("+col+")", "lower("+other+")"
 		if cased {
@@ -238,10 +300,10 @@ func valueTest(field, col, op string, cased bool, val *yaml.Node) (node, error) 
 	case "cidr":
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("field %q: cidr %q: %v", field, s, err)
+			return match{}, fmt.Errorf("field %q: cidr %q: %v", field, s, err)
 		}
 		if !p.Addr().Is4() {
-			return nil, fmt.Errorf("field %q: IPv6 cidr %s: %w", field, s, ErrUnsupported)
+			return match{}, fmt.Errorf("field %q: IPv6 cidr %s: %w", field, s, ErrUnsupported)
 		}
 		p = p.Masked()
 		lo := ipv4Number(p.Addr())

@@ -101,6 +101,9 @@ func compile(file string, src []byte) (rules.Rule, error) {
 	}
 	r := rules.Rule{Type: typ, Title: title(sr.Title), Severity: lv[0], Priority: lv[1], Help: help(sr),
 		File: path.Clean(file), SQL: selectSQL(sr, where), Set: rules.SetSigma}
+	if canEval(cond) {
+		r.Detector = newDetector(cond, sr.ID, strings.ToLower(strings.TrimSpace(sr.Level)))
+	}
 	if srcs, ok := constrained(cond, "eventSource"); ok && len(srcs) > 0 && !hasWildcard(srcs) {
 		r.Sources = srcs
 		if names, ok := constrained(cond, "eventName"); ok && len(names) > 0 && eventPatterns(names) {
