@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,4 +96,49 @@ func countRows(ctx context.Context, u, table string) (int64, error) {
 		return 0, fmt.Errorf("count %s: %w", table, err)
 	}
 	return n, nil
+}
+
+// clockTick is Linux's USER_HZ, the unit of the times in /proc/PID/stat.
+const clockTick = 10 * time.Millisecond
+
+// cpu returns the CPU time (user and system) the cluster has used so
+// far: its postmaster's, the waited-for children's (backends that ended)
+// and the running children's, read from /proc. Linux only.
+func (p *postgres) cpu() (time.Duration, error) {
+	home, err := os.ReadFile(filepath.Join(p.dir, "location"))
+	if err != nil {
+		return 0, fmt.Errorf("postgres cpu: %w", err)
+	}
+	pidFile, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(home)), "data", "postmaster.pid"))
+	if err != nil {
+		return 0, fmt.Errorf("postgres cpu: %w", err)
+	}
+	pid := strings.SplitN(string(pidFile), "\n", 2)[0]
+	procs, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return 0, fmt.Errorf("postgres cpu: %w", err)
+	}
+	var ticks int64
+	for _, f := range procs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// pid (comm) state ppid ... utime(14) stime(15) cutime(16) cstime(17)
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(s[i+1:]) // from state on: state=0, ppid=1, utime=11
+		self := strings.Fields(s[:i])[0]
+		if len(fields) < 15 || (self != pid && fields[1] != pid) {
+			continue
+		}
+		for _, k := range []int{11, 12, 13, 14} {
+			n, _ := strconv.ParseInt(fields[k], 10, 64)
+			ticks += n
+		}
+	}
+	return time.Duration(ticks) * clockTick, nil
 }
