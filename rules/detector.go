@@ -30,7 +30,8 @@ type Event interface {
 type Detector interface {
 	// Detect returns the event's violation, or false. ErrUndecided: Go
 	// cannot decide this event as the query would; the engine runs the
-	// query.
+	// query. The violation's strings may be the event's, valid only
+	// during the call: the caller copies them.
 	Detect(ev Event) (Violation, bool, error)
 }
 

@@ -135,6 +135,12 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 					continue
 				}
 				v.Type, v.Rule = r.Type, r.File
+				// The event's strings are the batch's memory: a violation
+				// that kept them would keep the whole batch alive until its
+				// commit (and the batches belong to the caller).
+				for _, f := range []*string{&v.EventID, &v.AccountID, &v.Region, &v.InstanceID, &v.Username, &v.ObjectKey} { // MetaInfo is new text
+					*f = strings.Clone(*f)
+				}
 				out = append(out, v)
 			}
 		}

@@ -9,6 +9,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/fullstop-audit/fullstop/etl/event"
 	"github.com/fullstop-audit/fullstop/rules"
@@ -87,6 +90,38 @@ func TestEngine_DetectorsChangeNothing(t *testing.T) {
 		t.Fatalf("only %d Sigma violations: the comparison would cover little", sigmaFound)
 	}
 	sameViolations(t, "real logs", got, want)
+	notInBatches(t, got, batches)
+}
+
+// notInBatches fails if a violation's text is the batches' memory: it
+// would keep them alive, and they belong to the caller.
+func notInBatches(t *testing.T, vs []rules.Violation, batches []arrow.RecordBatch) {
+	t.Helper()
+	type span struct{ lo, hi uintptr }
+	var spans []span
+	for _, b := range batches {
+		for _, c := range b.Columns() {
+			for _, buf := range c.Data().Buffers() {
+				if buf != nil && buf.Len() > 0 {
+					lo := uintptr(unsafe.Pointer(&buf.Bytes()[0]))
+					spans = append(spans, span{lo, lo + uintptr(buf.Len())})
+				}
+			}
+		}
+	}
+	for _, v := range vs {
+		for _, f := range []string{v.EventID, v.AccountID, v.Region, v.InstanceID, v.Username, v.MetaInfo, v.ObjectKey} {
+			if f == "" {
+				continue
+			}
+			p := uintptr(unsafe.Pointer(unsafe.StringData(f)))
+			for _, s := range spans {
+				if s.lo <= p && p < s.hi {
+					t.Fatalf("%s %s: %q is in a batch's memory", v.Type, v.EventID, f)
+				}
+			}
+		}
+	}
 }
 
 // edgeRules test each modifier and condition form where Go and DuckDB

@@ -151,22 +151,41 @@ func unary(v value, f func(s string) (bool, error)) func(rules.Event) (tri, erro
 	}
 }
 
-// foldASCII is s in lower case as DuckDB's lower gives it, when Go can
-// be sure of that: ASCII, or other characters whose lower case is not
-// ASCII (so that they cannot match an ASCII pattern). keepLength: also
-// refuse non-ASCII text, for a pattern whose _ counts characters.
-func foldASCII(s string, keepLength bool) (string, error) {
-	ascii := true
+// checkFold reports rules.ErrUndecided when comparing s without case
+// to an ASCII pattern byte by byte, with ASCII's case folding, could
+// differ from comparing DuckDB's lower(s): when s has a letter whose lower
+// case is ASCII (KELVIN SIGN → k, İ → i); others lower to non-ASCII text,
+// which cannot match ASCII. keepLength: refuse any non-ASCII text, for a
+// pattern whose _ counts characters.
+func checkFold(s string, keepLength bool) error {
+	if isASCII(s) {
+		return nil
+	}
+	if keepLength || strings.ContainsAny(s, "\u212a\u0130") {
+		return rules.ErrUndecided
+	}
+	return nil
+}
+
+// lower is an ASCII byte in lower case; other bytes unchanged.
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// equalLower reports whether s in ASCII lower case is l (lower case).
+func equalLower(s, l string) bool {
+	if len(s) != len(l) {
+		return false
+	}
 	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+		if lower(s[i]) != l[i] {
+			return false
 		}
 	}
-	if !ascii && (keepLength || strings.ContainsAny(s, "\u212a\u0130")) { // KELVIN SIGN → k, İ → i
-		return "", rules.ErrUndecided
-	}
-	return strings.ToLower(s), nil
+	return true
 }
 
 func isASCII(s string) bool {
@@ -291,14 +310,13 @@ func likeTest(v value, pattern string, cased bool) func(rules.Event) (tri, error
 	underscore := slices.ContainsFunc(toks, func(t likeToken) bool { return t.kind == likeOne })
 	return unary(v, func(s string) (bool, error) {
 		if !cased {
-			var err error
-			if s, err = foldASCII(s, underscore); err != nil {
+			if err := checkFold(s, underscore); err != nil {
 				return false, err
 			}
 		} else if underscore && !isASCII(s) {
 			return false, rules.ErrUndecided
 		}
-		return like(s, toks), nil
+		return like(s, toks, !cased), nil
 	})
 }
 
@@ -335,8 +353,9 @@ func likeTokens(p string) []likeToken {
 }
 
 // like matches s against the tokens of a LIKE pattern, going back only to
-// the last %, which is enough since a % matches any run.
-func like(s string, p []likeToken) bool {
+// the last %, which is enough since a % matches any run. fold: s in ASCII
+// lower case (the pattern is lower case).
+func like(s string, p []likeToken, fold bool) bool {
 	i, j := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {
@@ -344,7 +363,7 @@ func like(s string, p []likeToken) bool {
 		case j < len(p) && p[j].kind == likeAny:
 			star, mark = j, i
 			j++
-		case j < len(p) && (p[j].kind == likeOne || p[j].b == s[i]):
+		case j < len(p) && (p[j].kind == likeOne || p[j].b == s[i] || fold && p[j].b == lower(s[i])):
 			i++
 			j++
 		case star >= 0:
@@ -367,7 +386,9 @@ func eqTest(v value, want string, cased bool) func(rules.Event) (tri, error) {
 	}
 	lw := strings.ToLower(want) // ASCII: valueGo checked it
 	return unary(v, func(s string) (bool, error) {
-		f, err := foldASCII(s, false)
-		return f == lw, err
+		if err := checkFold(s, false); err != nil {
+			return false, err
+		}
+		return equalLower(s, lw), nil
 	})
 }

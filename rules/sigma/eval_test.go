@@ -35,7 +35,7 @@ func TestLike(t *testing.T) {
 		{"mississippi", "%iss%pp", false},
 		{"{\"cidrIp\":\"0.0.0.0/0\"}", `%/0"%`, true},
 	} {
-		if got := like(tt.s, likeTokens(tt.pattern)); got != tt.want {
+		if got := like(tt.s, likeTokens(tt.pattern), false); got != tt.want {
 			t.Errorf("like(%q, %q) = %v, want %v", tt.s, tt.pattern, got, tt.want)
 		}
 	}
@@ -69,7 +69,7 @@ func FuzzLike(f *testing.F) {
 		}
 		re.WriteString(`\z`)
 		want := regexp.MustCompile(re.String()).MatchString(latin1(s))
-		if got := like(s, likeTokens(pattern)); got != want {
+		if got := like(s, likeTokens(pattern), false); got != want {
 			t.Fatalf("like(%q, %q) = %v, want %v", s, pattern, got, want)
 		}
 	})
@@ -100,23 +100,48 @@ func TestIPv4Num(t *testing.T) {
 	}
 }
 
-func TestFoldASCII(t *testing.T) {
+func TestCheckFold(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		s, want    string
+		s          string
 		keepLength bool
 		undecided  bool
 	}{
-		{"AbC", "abc", false, false},
-		{"Ärger ABC", "ärger abc", false, false},
-		{"Ärger", "", true, true},
-		{"\u212aey", "", false, true},
-		{"\u0130x", "", false, true},
+		{"AbC", false, false},
+		{"AbC", true, false},
+		{"Ärger ABC", false, false},
+		{"Ärger", true, true},
+		{"\u212aey", false, true},
+		{"\u0130x", false, true},
 	} {
-		got, err := foldASCII(tt.s, tt.keepLength)
-		if (err != nil) != tt.undecided || got != tt.want {
-			t.Errorf("foldASCII(%q, %v) = %q, %v", tt.s, tt.keepLength, got, err)
+		if err := checkFold(tt.s, tt.keepLength); (err != nil) != tt.undecided {
+			t.Errorf("checkFold(%q, %v) = %v", tt.s, tt.keepLength, err)
 		}
+	}
+}
+
+// Folded matching is the match of the value in lower case.
+func TestLike_fold(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		s, pattern string
+		want       bool
+	}{
+		{"CreateUser", "create%", true},
+		{"CREATEUSER", "%user", true},
+		{"CreateUsers", "create_ser", false},
+		{"Ärger", "%rger", true},
+		{"[", "{", false}, // '[' is 0x5b, '{' 0x7b: not letters, not folded
+	} {
+		if got := like(tt.s, likeTokens(tt.pattern), true); got != tt.want {
+			t.Errorf("like(%q, %q, fold) = %v, want %v", tt.s, tt.pattern, got, tt.want)
+		}
+		if got, want := like(tt.s, likeTokens(tt.pattern), true), like(strings.ToLower(tt.s), likeTokens(tt.pattern), false); got != want {
+			t.Errorf("like(%q, %q, fold) = %v, like of its lower case %v", tt.s, tt.pattern, got, want)
+		}
+	}
+	if !equalLower("CreateUser", "createuser") || equalLower("CreateUser", "createusers") || equalLower("Ärger", "ärger") {
+		t.Error("equalLower")
 	}
 }
 
