@@ -141,6 +141,7 @@ var edgeRules = map[string]string{
 	"EXISTS":     "sel: {errorCode|exists: true}\n  condition: sel",
 	"NOTEXISTS":  "sel: {requestParameters.policyArn|exists: false}\n  condition: sel",
 	"NULL":       "sel: {requestParameters.description: null}\n  condition: sel",
+	"ANYTEXT":    "sel: {requestParameters.list|contains: '*'}\n  condition: sel",
 	"LISTEXISTS": "sel: {requestParameters.list|exists: true}\n  filter: {requestParameters.list: null}\n  condition: sel and not filter",
 	"FIELDREF":   "sel: {userIdentity.userName|fieldref: requestParameters.userName}\n  condition: sel",
 	"REFPART":    "sel: {requestParameters.userName|fieldref|startswith: userIdentity.userName}\n  condition: sel",

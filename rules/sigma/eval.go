@@ -307,6 +307,20 @@ func likeTest(v value, pattern string, cased bool) func(rules.Event) (tri, error
 		pattern = strings.ToLower(pattern) // ASCII: valueGo checked it
 	}
 	toks := likeTokens(pattern)
+	if !slices.ContainsFunc(toks, func(t likeToken) bool { return t.kind != likeAny }) {
+		// Only %: any text matches, also a JSON member's whose text only
+		// DuckDB writes (contains: '*' of a list).
+		return func(ev rules.Event) (tri, error) {
+			_, ok, err := v(ev)
+			switch {
+			case err != nil && !ok:
+				return 0, err
+			case !ok:
+				return triNull, nil
+			}
+			return triTrue, nil
+		}
+	}
 	underscore := slices.ContainsFunc(toks, func(t likeToken) bool { return t.kind == likeOne })
 	return unary(v, func(s string) (bool, error) {
 		if !cased {
