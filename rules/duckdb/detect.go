@@ -58,21 +58,6 @@ func newDetection(rs []rules.Rule, schema *arrow.Schema) (*detection, error) {
 	return d, nil
 }
 
-// names reports whether name is one of the rule's event patterns (none:
-// every name), compared as the prefilter compares them.
-func names(patterns []string, name string) bool {
-	if len(patterns) == 0 {
-		return true
-	}
-	for _, p := range patterns {
-		if prefix, wild := strings.CutSuffix(p, "*"); wild && len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix) ||
-			strings.EqualFold(p, name) {
-			return true
-		}
-	}
-	return false
-}
-
 // detect runs the detectors over every event of batches. It returns
 // rules.ErrUndecided as soon as one detector cannot decide an event.
 func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rules.Violation, error) {

@@ -63,10 +63,13 @@ func newEventFilter(rs []rules.Rule) *eventFilter {
 // that names its sources.
 func (f *eventFilter) keeps(source, name string) bool {
 	patterns, ok := f.sources[strings.ToLower(source)]
-	if !ok {
-		return false
-	}
-	if patterns == nil {
+	return ok && names(patterns, name)
+}
+
+// names reports whether name is one of the event patterns (exact names,
+// or a prefix and *), compared without case; no patterns: every name.
+func names(patterns []string, name string) bool {
+	if len(patterns) == 0 {
 		return true
 	}
 	for _, p := range patterns {

@@ -243,16 +243,7 @@ func valueGo(v value, op string, cased bool, val *yaml.Node) (func(rules.Event) 
 		// Go's lower case of the value could differ from DuckDB's.
 		return nil, fmt.Errorf("value %q compared without case: %w", s, errNoGo)
 	}
-	pattern, wild := likePattern(s)
-	switch op {
-	case "contains":
-		pattern, wild = "%"+pattern+"%", true
-	case "startswith":
-		pattern, wild = pattern+"%", true
-	case "endswith":
-		pattern, wild = "%"+pattern, true
-	}
-	if wild {
+	if pattern, wild := opPattern(op, s); wild {
 		return likeTest(v, pattern, cased), nil
 	}
 	return eqTest(v, unescape(s), cased), nil
@@ -315,15 +306,8 @@ func valueSQL(field, col, op string, cased bool, val *yaml.Node) (match, error) 
 		m.cond = "coalesce(" + col + ", '') = ''"
 		return m, nil
 	}
-	pattern, wild := likePattern(s)
-	switch op {
-	case "contains":
-		pattern, wild = "%"+pattern+"%", true
-	case "startswith":
-		pattern, wild = pattern+"%", true
-	case "endswith":
-		pattern, wild = "%"+pattern, true
-	case "":
+	pattern, wild := opPattern(op, s)
+	if op == "" {
 		m.eq, m.plain = s, true
 	}
 	switch {
@@ -337,6 +321,22 @@ func valueSQL(field, col, op string, cased bool, val *yaml.Node) (match, error) 
 		m.cond = fmt.Sprintf("lower(%s) = lower(%s)", col, quote(unescape(s)))
 	}
 	return m, nil
+}
+
+// opPattern is the LIKE pattern of a value with the modifier op
+// (contains, startswith, endswith or none), and whether it has a
+// wildcard.
+func opPattern(op, s string) (string, bool) {
+	pattern, wild := likePattern(s)
+	switch op {
+	case "contains":
+		return "%" + pattern + "%", true
+	case "startswith":
+		return pattern + "%", true
+	case "endswith":
+		return "%" + pattern, true
+	}
+	return pattern, wild
 }
 
 func ipv4Number(a netip.Addr) uint64 {

@@ -69,33 +69,25 @@ func fieldValue(field string) (value, error) {
 	return func(ev rules.Event) (string, bool, error) { return ev.JSONText(c, segs) }, nil
 }
 
-func (n andNode) eval(ev rules.Event) (tri, error) {
-	out := triTrue
-	var undecided error
-	for _, c := range n {
-		t, err := c.eval(ev)
-		switch {
-		case err != nil:
-			undecided = err
-		case t == triFalse:
-			return triFalse, nil // false whatever the others are
-		case t == triNull:
-			out = triNull
-		}
-	}
-	return out, undecided
-}
+func (n andNode) eval(ev rules.Event) (tri, error) { return decide(n, ev, triFalse) }
+func (n orNode) eval(ev rules.Event) (tri, error)  { return decide(n, ev, triTrue) }
 
-func (n orNode) eval(ev rules.Event) (tri, error) {
-	out := triFalse
+// decide is SQL's AND (decisive false) or OR (decisive true) of ns: the
+// decisive value if one operand has it, whatever the others are (also
+// those Go cannot decide), else NULL if one is NULL, else the other value.
+func decide(ns []node, ev rules.Event, decisive tri) (tri, error) {
+	out := triTrue // AND of no false operand
+	if decisive == triTrue {
+		out = triFalse // OR of no true operand
+	}
 	var undecided error
-	for _, c := range n {
+	for _, c := range ns {
 		t, err := c.eval(ev)
 		switch {
 		case err != nil:
 			undecided = err
-		case t == triTrue:
-			return triTrue, nil
+		case t == decisive:
+			return decisive, nil
 		case t == triNull:
 			out = triNull
 		}
