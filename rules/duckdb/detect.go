@@ -32,7 +32,7 @@ type detection struct {
 	onlyCol  []int            // by rule: index of OnlyColumn in the input schema
 }
 
-func newDetection(rs []rules.Rule, schema *arrow.Schema) (*detection, error) {
+func newDetection(rs []rules.Rule, schema *arrow.Schema) *detection {
 	d := &detection{rules: rs, bySource: map[string][]int{}, onlyCol: make([]int, len(rs))}
 	for i, r := range rs {
 		switch {
@@ -55,7 +55,7 @@ func newDetection(rs []rules.Rule, schema *arrow.Schema) (*detection, error) {
 			d.any = append(d.any, i)
 		}
 	}
-	return d, nil
+	return d
 }
 
 // detect runs the detectors over every event of batches. It returns
@@ -74,8 +74,7 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 			return nil, err
 		}
 		ev.reset(b)
-		src, _ := b.Column(srcCol).(*array.String)
-		nm, _ := b.Column(nameCol).(*array.String)
+		src, nm := ev.strs[srcCol], ev.strs[nameCol]
 		if src == nil || nm == nil {
 			return nil, fmt.Errorf("detect: columns %s and %s must be strings", ColEventSource, ColEventName)
 		}
@@ -97,7 +96,7 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 			}
 			cand = append(cand, d.any...)
 			for _, i := range d.only {
-				c := b.Column(d.onlyCol[i]).(*array.String)
+				c := ev.strs[d.onlyCol[i]] // a string column: newDetection checked it
 				if c.IsValid(row) && slices.ContainsFunc(d.rules[i].OnlyValues, func(v string) bool { return strings.EqualFold(v, c.Value(row)) }) {
 					cand = append(cand, i)
 				}
@@ -140,22 +139,26 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 type arrowEvent struct {
 	index map[string]int // column name → index in the input schema
 	b     arrow.RecordBatch
+	strs  []*array.String // the batch's string columns by index; nil for others
 	row   int
 	docs  []jsonDoc // the JSON columns read for this row
 }
 
-func (ev *arrowEvent) reset(b arrow.RecordBatch) { ev.b, ev.docs = b, ev.docs[:0] }
+func (ev *arrowEvent) reset(b arrow.RecordBatch) {
+	ev.b, ev.docs = b, ev.docs[:0]
+	ev.strs = ev.strs[:0]
+	for _, c := range b.Columns() {
+		s, _ := c.(*array.String)
+		ev.strs = append(ev.strs, s)
+	}
+}
 
 func (ev *arrowEvent) Text(column string) (string, bool) {
 	i, ok := ev.index[column]
-	if !ok {
+	if !ok || ev.strs[i] == nil || ev.strs[i].IsNull(ev.row) {
 		return "", false
 	}
-	c, ok := ev.b.Column(i).(*array.String)
-	if !ok || c.IsNull(ev.row) {
-		return "", false
-	}
-	return c.Value(ev.row), true
+	return ev.strs[i].Value(ev.row), true
 }
 
 func (ev *arrowEvent) Time(column string) (time.Time, bool) {

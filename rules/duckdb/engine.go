@@ -143,9 +143,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	e.full = e.newPlan(e.rules)
 	e.rest = e.full
 	if len(detected) > 0 {
-		if e.detection, err = newDetection(detected, e.input); err != nil {
-			return nil, err
-		}
+		e.detection = newDetection(detected, e.input)
 		e.rest = e.newPlan(queried)
 	}
 	if err := e.createConfigTables(ctx, cfg); err != nil {

@@ -45,28 +45,19 @@ type value func(ev rules.Event) (string, bool, error)
 
 // fieldValue is the Go reading of the SQL expression column(field) gives.
 func fieldValue(field string) (value, error) {
-	if c, ok := columns[field]; ok {
-		if typed[c] {
-			return nil, fmt.Errorf("field %q, not text in Go: %w", field, errNoGo)
-		}
-		return func(ev rules.Event) (string, bool, error) {
-			s, ok := ev.Text(c)
-			return s, ok, nil
-		}, nil
-	}
-	head, rest, hasPath := strings.Cut(field, ".")
-	c, found := jsonColumns[head]
+	f, err := resolve(field)
 	switch {
-	case !found:
-		return nil, fmt.Errorf("field %q: %w", field, errNoGo)
-	case !hasPath:
-		return func(ev rules.Event) (string, bool, error) {
-			s, ok := ev.Text(c)
-			return s, ok, nil
-		}, nil
+	case err != nil:
+		return nil, err
+	case f.path != nil:
+		return func(ev rules.Event) (string, bool, error) { return ev.JSONText(f.col, f.path) }, nil
+	case typed[f.col]:
+		return nil, fmt.Errorf("field %q, not text in Go: %w", field, errNoGo)
 	}
-	segs := strings.Split(rest, ".")
-	return func(ev rules.Event) (string, bool, error) { return ev.JSONText(c, segs) }, nil
+	return func(ev rules.Event) (string, bool, error) {
+		s, ok := ev.Text(f.col)
+		return s, ok, nil
+	}, nil
 }
 
 func (n andNode) eval(ev rules.Event) (tri, error) { return decide(n, ev, triFalse) }
@@ -110,19 +101,9 @@ func (m match) eval(ev rules.Event) (tri, error) { return m.test(ev) }
 func canEval(n node) bool {
 	switch x := n.(type) {
 	case andNode:
-		for _, c := range x {
-			if !canEval(c) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(x, func(c node) bool { return !canEval(c) })
 	case orNode:
-		for _, c := range x {
-			if !canEval(c) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(x, func(c node) bool { return !canEval(c) })
 	case notNode:
 		return canEval(x.n)
 	case match:

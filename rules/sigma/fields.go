@@ -58,28 +58,48 @@ var typed = map[string]bool{"event_time": true, "read_only": true, "management_e
 
 var segmentRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
+// fieldRef is where a Sigma field is in fullstop's event columns: a
+// column, or an object path in a JSON column's text (none: the whole
+// document, as JSON text, for contains).
+type fieldRef struct {
+	col  string
+	path []string
+}
+
+// resolve finds a Sigma field's column and path.
+func resolve(field string) (fieldRef, error) {
+	if c, ok := columns[field]; ok {
+		return fieldRef{col: c}, nil
+	}
+	head, rest, hasPath := strings.Cut(field, ".")
+	c, found := jsonColumns[head]
+	if !found {
+		return fieldRef{}, fmt.Errorf("field %q has no mapping to fullstop's event columns: %w", field, ErrUnsupported)
+	}
+	if !hasPath {
+		return fieldRef{col: c}, nil
+	}
+	segs := strings.Split(rest, ".")
+	for _, s := range segs {
+		if !segmentRE.MatchString(s) {
+			return fieldRef{}, fmt.Errorf("field %q: the path segment %q has characters the compiler does not quote: %w", field, s, ErrUnsupported)
+		}
+	}
+	return fieldRef{col: c, path: segs}, nil
+}
+
 // column returns the SQL expression of a Sigma field, as text.
 func column(field string) (string, error) {
-	if c, ok := columns[field]; ok {
-		if typed[c] {
-			return "lower(" + c + "::VARCHAR)", nil
-		}
-		return c, nil
+	f, err := resolve(field)
+	switch {
+	case err != nil:
+		return "", err
+	case f.path != nil:
+		return fmt.Sprintf("json_extract_string(%s, '$.%s')", f.col, strings.Join(f.path, ".")), nil
+	case typed[f.col]:
+		return "lower(" + f.col + "::VARCHAR)", nil
 	}
-	head, rest, ok := strings.Cut(field, ".")
-	if c, found := jsonColumns[head]; found && !ok {
-		return c, nil // the whole document, as JSON text (for contains)
-	}
-	if c, found := jsonColumns[head]; found && ok {
-		segs := strings.Split(rest, ".")
-		for _, s := range segs {
-			if !segmentRE.MatchString(s) {
-				return "", fmt.Errorf("field %q: the path segment %q has characters the compiler does not quote: %w", field, s, ErrUnsupported)
-			}
-		}
-		return fmt.Sprintf("json_extract_string(%s, '$.%s')", c, strings.Join(segs, ".")), nil
-	}
-	return "", fmt.Errorf("field %q has no mapping to fullstop's event columns: %w", field, ErrUnsupported)
+	return f.col, nil
 }
 
 // Fields returns the Sigma field names the compiler maps to a column, and
