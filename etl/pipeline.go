@@ -34,6 +34,7 @@ const (
 	DefaultMaxObjectSize      = 256 << 20
 	DefaultMaxAttempts        = 3
 	DefaultGroupSize          = 64
+	DefaultGroupViolations    = 4096
 	DefaultEvalEvents         = 50_000
 	DefaultLease              = 2 * time.Minute
 	DefaultSourceFailureLimit = 10
@@ -67,6 +68,11 @@ type Config struct {
 	// source that cannot be read counts no attempt.
 	MaxAttempts int
 	GroupSize   int // objects committed per transaction; default 64
+	// GroupViolations ends a group before GroupSize objects once it holds
+	// this many violations; default 4096. It bounds a transaction's size
+	// and the violations held in memory, and the last group's commit, which
+	// nothing else overlaps, stays short when rules find many violations.
+	GroupViolations int
 	// EvalEvents is how many events a worker gathers, from one or more
 	// objects, before it runs the rules over them in one go; default
 	// 50,000. Memory grows with Workers × EvalEvents.
@@ -205,13 +211,14 @@ func New(cfg Config) (*Pipeline, error) {
 	cfg.MaxObjectSize = cmp.Or(cfg.MaxObjectSize, DefaultMaxObjectSize)
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, DefaultMaxAttempts)
 	cfg.GroupSize = cmp.Or(cfg.GroupSize, DefaultGroupSize)
+	cfg.GroupViolations = cmp.Or(cfg.GroupViolations, DefaultGroupViolations)
 	cfg.EvalEvents = cmp.Or(cfg.EvalEvents, DefaultEvalEvents)
 	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
 	cfg.SourceFailureLimit = cmp.Or(cfg.SourceFailureLimit, DefaultSourceFailureLimit)
 	cfg.StopTimeout = cmp.Or(cfg.StopTimeout, DefaultStopTimeout)
-	if cfg.Workers < 1 || cfg.Fetchers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 || cfg.EvalEvents < 1 ||
+	if cfg.Workers < 1 || cfg.Fetchers < 1 || cfg.MaxObjectSize < 1 || cfg.MaxAttempts < 1 || cfg.GroupSize < 1 || cfg.GroupViolations < 1 || cfg.EvalEvents < 1 ||
 		cfg.SourceFailureLimit < 1 {
-		return nil, errors.New("pipeline: workers, fetchers, max object size, max attempts, group size, eval events and the source failure limit must be positive")
+		return nil, errors.New("pipeline: workers, fetchers, max object size, max attempts, group size, group violations, eval events and the source failure limit must be positive")
 	}
 	if cfg.Lease < time.Second || cfg.StopTimeout < 0 {
 		return nil, errors.New("pipeline: the lease must be at least a second and the stop timeout not negative")
@@ -975,7 +982,7 @@ func (b *batch) commit(ctx context.Context, in <-chan processed) error {
 		if pr.done.Skipped > 0 {
 			p.log.Warn("records skipped", logKey, pr.done.Key, logSkipped, pr.done.Skipped, logFirstReason, pr.done.SkipReasons[0])
 		}
-		if len(objs) >= p.cfg.GroupSize {
+		if len(objs) >= p.cfg.GroupSize || len(found.Violations) >= p.cfg.GroupViolations {
 			if err := flush(); err != nil {
 				return err
 			}

@@ -14,8 +14,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -740,5 +742,66 @@ func TestPipeline_Metrics(t *testing.T) {
 	}
 	if n, err := testutil.GatherAndCount(reg); err != nil || n == 0 {
 		t.Errorf("registry gathers %d metrics, %v", n, err)
+	}
+}
+
+// groupRecorder records the objects and violations of every group commit.
+type groupRecorder struct {
+	*store.Store
+	mu     sync.Mutex
+	groups [][]etl.ObjectDone
+	found  []rules.Findings
+}
+
+func (g *groupRecorder) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, f rules.Findings) (etl.GroupResult, error) {
+	g.mu.Lock()
+	g.groups = append(g.groups, slices.Clone(objs))
+	g.found = append(g.found, rules.Findings{Violations: slices.Clone(f.Violations)})
+	g.mu.Unlock()
+	return g.Store.ViolationCommitGroup(ctx, holder, objs, f)
+}
+
+func TestPipeline_GroupViolationsEndsAGroupEarly(t *testing.T) {
+	t.Parallel()
+	whole := newEnv(t, fileSource(t, invictusRoot), "")
+	whole.run(t, func(c *etl.Config) { c.GroupSize = 100 }, day, nextDay)
+	want := whole.violations(t)
+	if len(want) < 6 {
+		t.Fatalf("only %d violations in the invictus logs, too few to split", len(want))
+	}
+
+	const bound = 2
+	e := newEnv(t, fileSource(t, invictusRoot), "")
+	rec := &groupRecorder{Store: e.st}
+	res := e.run(t, func(c *etl.Config) { c.Ledger, c.GroupSize, c.GroupViolations = rec, 100, bound }, day, nextDay)
+	if res.Objects != 55 {
+		t.Fatalf("%d objects committed, want 55", res.Objects)
+	}
+	if len(rec.groups) < 2 {
+		t.Fatalf("%d groups with a bound of %d violations, want several", len(rec.groups), bound)
+	}
+	objects := 0
+	for i, objs := range rec.groups {
+		objects += len(objs)
+		last := objs[len(objs)-1].Key
+		before := 0
+		for _, v := range rec.found[i].Violations {
+			if v.ObjectKey != last {
+				before++
+			}
+		}
+		// A group ends with the object that brings it to the bound (or
+		// with the last object of the batch): without that object it
+		// held fewer violations than the bound.
+		if before >= bound {
+			t.Errorf("group %d of %d objects had %d violations before its last object, the bound is %d",
+				i, len(objs), before, bound)
+		}
+	}
+	if objects != 55 {
+		t.Fatalf("the groups hold %d objects, want 55", objects)
+	}
+	if got := e.violations(t); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("violations with small groups differ from one group:\n got %v\nwant %v", got, want)
 	}
 }

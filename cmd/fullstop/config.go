@@ -127,6 +127,7 @@ func sourceFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "max-object-size", Value: etl.DefaultMaxObjectSize, EnvVars: []string{"FULLSTOP_MAX_OBJECT_SIZE"}, Usage: "objects larger than this many bytes fail without being read"},
 		&cli.IntFlag{Name: "max-attempts", Value: etl.DefaultMaxAttempts, EnvVars: []string{"FULLSTOP_MAX_ATTEMPTS"}, Usage: "failed attempts after which an object is quarantined"},
 		&cli.IntFlag{Name: "group-size", Value: etl.DefaultGroupSize, EnvVars: []string{"FULLSTOP_GROUP_SIZE"}, Usage: "objects committed per database transaction"},
+		&cli.IntFlag{Name: "group-violations", Value: etl.DefaultGroupViolations, EnvVars: []string{"FULLSTOP_GROUP_VIOLATIONS"}, Usage: "a transaction commits its objects once they hold this many violations, before --group-size objects"},
 		&cli.IntFlag{Name: "eval-events", Value: etl.DefaultEvalEvents, EnvVars: []string{"FULLSTOP_EVAL_EVENTS"}, Usage: "events a worker gathers from one or more objects before it runs the rules over them"},
 		&cli.StringFlag{Name: "allowed-regions", Value: strings.Join(duckdb.DefaultAllowedRegions, ","), EnvVars: []string{"FULLSTOP_ALLOWED_REGIONS"}, Usage: "comma list of regions where EC2 instances and Lambda functions may be created"},
 		&cli.StringFlag{Name: "lambda-trusted-buckets", EnvVars: []string{"FULLSTOP_LAMBDA_TRUSTED_BUCKETS"}, Usage: "comma list of S3 buckets Lambda code may come from (default: none, every upload is flagged)"},
@@ -223,6 +224,7 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 	pc.MaxObjectSize = c.Int64("max-object-size")
 	pc.MaxAttempts = c.Int("max-attempts")
 	pc.GroupSize = c.Int("group-size")
+	pc.GroupViolations = c.Int("group-violations")
 	pc.EvalEvents = c.Int("eval-events")
 	pc.Lease = c.Duration("lease")
 	pc.SourceFailureLimit = c.Int("max-source-failures")
@@ -282,6 +284,8 @@ func readBatchSetup(c *cli.Context, pc etl.Config) (*batchSetup, error) {
 		return nil, usagef("--max-attempts (FULLSTOP_MAX_ATTEMPTS) must be at least 1")
 	case pc.GroupSize < 1:
 		return nil, usagef("--group-size (FULLSTOP_GROUP_SIZE) must be at least 1")
+	case pc.GroupViolations < 1:
+		return nil, usagef("--group-violations (FULLSTOP_GROUP_VIOLATIONS) must be at least 1")
 	case pc.EvalEvents < 1:
 		return nil, usagef("--eval-events (FULLSTOP_EVAL_EVENTS) must be at least 1")
 	case pc.Lease < time.Second:
