@@ -245,6 +245,7 @@ func TestConfigErrors(t *testing.T) {
 		{"unknown command", nil, []string{"rnu"}, "rnu"},
 		{"unknown ledger command", nil, []string{"ledger", "lst"}, "ledger lst"},
 		{"backfill without dates", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"backfill", "--source", dir}, "--from"},
+		{"bad group violations", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x", "FULLSTOP_GROUP_VIOLATIONS=0"}, []string{"run", "--source", dir}, "--group-violations (FULLSTOP_GROUP_VIOLATIONS)"},
 		{"bad lease", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"run", "--source", dir, "--lease", "10ms"}, "--lease"},
 		{"bad database timeout", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"migrate", "--database-statement-timeout", "0s"}, "--database-statement-timeout"},
 		{"ledger retry of nothing", []string{"DATABASE_URL=postgres://x@127.0.0.1:1/x"}, []string{"ledger", "retry"}, "--quarantined"},
