@@ -338,6 +338,15 @@ func TestRun_KilledMidwayThenRerunEqualsCleanRun(t *testing.T) {
 	}
 	p.cmd.Wait()
 	killedAt := time.Now()
+	// A statement the run sent just before it died still runs, and may
+	// commit, on the server (a claim of the next objects, say): count what
+	// it left only once its sessions are gone.
+	for query[int](t, db, `SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the killed run's database sessions did not end")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	done := query[int](t, db, `SELECT count(*)::int FROM fullstop_data.ledger`)
 	if done >= 300 {
 		t.Fatalf("the run finished (%d objects) before it was killed; the test proves nothing", done)
