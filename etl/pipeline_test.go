@@ -748,15 +748,15 @@ func TestPipeline_Metrics(t *testing.T) {
 // groupRecorder records the objects and violations of every group commit.
 type groupRecorder struct {
 	*store.Store
-	mu     sync.Mutex
-	groups [][]etl.ObjectDone
-	found  []rules.Findings
+	mu         sync.Mutex
+	groups     [][]etl.ObjectDone
+	violations [][]rules.Violation
 }
 
 func (g *groupRecorder) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, f rules.Findings) (etl.GroupResult, error) {
 	g.mu.Lock()
 	g.groups = append(g.groups, slices.Clone(objs))
-	g.found = append(g.found, rules.Findings{Violations: slices.Clone(f.Violations)})
+	g.violations = append(g.violations, slices.Clone(f.Violations))
 	g.mu.Unlock()
 	return g.Store.ViolationCommitGroup(ctx, holder, objs, f)
 }
@@ -785,7 +785,7 @@ func TestPipeline_GroupViolationsEndsAGroupEarly(t *testing.T) {
 		objects += len(objs)
 		last := objs[len(objs)-1].Key
 		before := 0
-		for _, v := range rec.found[i].Violations {
+		for _, v := range rec.violations[i] {
 			if v.ObjectKey != last {
 				before++
 			}

@@ -129,9 +129,7 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 			}
 		}
 	}
-	for file, n := range dropped {
-		e.log.WarnContext(ctx, "rule rows without account or event id dropped", logRule, file, logRows, n)
-	}
+	e.warnDropped(ctx, dropped)
 	return out, nil
 }
 

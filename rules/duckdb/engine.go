@@ -750,10 +750,16 @@ func (e *Engine) runQuery(ctx context.Context, conn *sql.Conn, rs []rules.Rule, 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	e.warnDropped(ctx, dropped)
+	return out, nil
+}
+
+// warnDropped logs, by rule file, the violations dropped for want of an
+// account or an event id.
+func (e *Engine) warnDropped(ctx context.Context, dropped map[string]int) {
 	for file, n := range dropped {
 		e.log.WarnContext(ctx, "rule rows without account or event id dropped", logRule, file, logRows, n)
 	}
-	return out, nil
 }
 
 // load makes the batches the per-connection table raw_events and the view
