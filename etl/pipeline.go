@@ -761,7 +761,14 @@ func (w *worker) finish(ctx context.Context, pr processed, res *event.Result, f 
 		pr.fail(failRules, fmt.Errorf("evaluate rules: %w", evalErr))
 	default:
 		pr.violations, pr.lifecycles = f.Violations, f.Lifecycles
+		// A correlation rule's matches are counts, not the object's
+		// violations: the store decides which windows they complete.
 		pr.done.Violations = len(f.Violations)
+		for _, v := range f.Violations {
+			if v.Correlation != nil {
+				pr.done.Violations--
+			}
+		}
 		if err := w.snapshots(ctx, &pr, f.Snapshots); err != nil {
 			pr.fail(err.kind, err.err)
 			break

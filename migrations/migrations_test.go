@@ -42,7 +42,7 @@ func setupMigrated(t *testing.T) *sql.DB {
 }
 
 var wantTables = []string{
-	"app_version", "application", "application_version_entities", "job_run", "ledger", "ledger_claim", "lifecycle",
+	"app_version", "application", "application_version_entities", "correlation_count", "job_run", "ledger", "ledger_claim", "lifecycle",
 	"rule", "violation", "violation_type",
 }
 

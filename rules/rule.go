@@ -30,16 +30,17 @@ const (
 	keySeverity = "severity"
 	keyPriority = "priority"
 	keyHelp     = "help"
-	keySources  = "sources" // optional
-	keyEvents   = "events"  // optional
-	keyLookups  = "lookups" // optional
-	keySet      = "set"     // optional
-	keyOnly     = "only"    // optional
+	keySources  = "sources"     // optional
+	keyEvents   = "events"      // optional
+	keyLookups  = "lookups"     // optional
+	keySet      = "set"         // optional
+	keyOnly     = "only"        // optional
+	keyCorr     = "correlation" // optional
 )
 
 var (
 	headerKeys   = []string{keyType, keyTitle, keySeverity, keyPriority, keyHelp}
-	optionalKeys = []string{keySources, keyEvents, keyLookups, keySet, keyOnly}
+	optionalKeys = []string{keySources, keyEvents, keyLookups, keySet, keyOnly, keyCorr}
 	typeRE       = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 	keyLineRE    = regexp.MustCompile(`^-- ([a-z_]+):(.*)$`)
 	columnRE     = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -88,6 +89,11 @@ type Rule struct {
 	// hand DuckDB only some events.
 	OnlyColumn string
 	OnlyValues []string
+	// Correlation, from the optional header "-- correlation: 10 events
+	// in 5m by user_identity_arn", makes the query's rows matches that
+	// are counted by window (see Correlation): its instance_id column is
+	// then the group, the GroupBy values joined with GroupSeparator.
+	Correlation *Correlation
 	// Detector, when set, finds the rule's violations in Go, event by
 	// event, as its query would (compiled Sigma rules have one); the
 	// engine may use it instead of the query.
@@ -250,6 +256,12 @@ func (r *Rule) set(key, val string) error {
 			r.OnlyValues = append(r.OnlyValues, v)
 		}
 		r.OnlyColumn = col
+	case keyCorr:
+		c, err := ParseCorrelation(val)
+		if err != nil {
+			return err
+		}
+		r.Correlation = c
 	case keySources:
 		for _, src := range strings.Split(val, ",") {
 			src = strings.TrimSpace(src)

@@ -19,6 +19,10 @@ type Violation struct {
 	Rule        string    // the rule that produced it, e.g. "sql/rules/WRONG_REGION.sql"
 	EventTime   time.Time // CloudTrail eventTime (UTC)
 	ObjectKey   string    // the log object the event came from
+	// Correlation is set on a match of a correlation rule: one event that
+	// counts in a window (see WindowOf) rather than a violation of its
+	// own. The store counts it; Correlate does so in memory.
+	Correlation *Correlation
 }
 
 // Key returns the identity of the violation as one comparable value.

@@ -110,6 +110,10 @@ func (s *Store) commitGroup(ctx context.Context, holder string, objs []etl.Objec
 			vs = slices.DeleteFunc(slices.Clone(vs), func(v rules.Violation) bool { return lost[v.ObjectKey] })
 			ls = slices.DeleteFunc(slices.Clone(ls), func(l rules.Lifecycle) bool { return lost[l.ObjectKey] })
 		}
+		vs, err = s.correlate(ctx, tx, objs, owned, vs)
+		if err != nil {
+			return err
+		}
 		res.New, res.SeenAgain, created, err = s.writeViolations(ctx, tx, vs, auditUser)
 		if err != nil {
 			return err

@@ -90,11 +90,11 @@ func loadSigma(paths []string, log *slog.Logger) ([]rules.Rule, error) {
 		if err != nil {
 			return nil, usagef("--sigma (FULLSTOP_SIGMA_DIRS): %v", err)
 		}
-		r, err := sigma.Compile(p, src)
+		rs, err := sigma.CompileFile(p, src)
 		if err != nil {
 			return nil, usagef("--sigma (FULLSTOP_SIGMA_DIRS): %v", err)
 		}
-		out = append(out, r)
+		out = append(out, rs...)
 	}
 	return out, nil
 }

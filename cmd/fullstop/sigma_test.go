@@ -131,7 +131,7 @@ func TestRulesSelection(t *testing.T) {
 		return m
 	}
 	def := on()
-	if !def["WRONG_REGION"] || !def["SIGMA_ROOT_USER_USED"] || !def["SIGMA_CONSOLE_LOGIN_WITHOUT_MFA"] || def["SIGMA_IAM_USER_CREATED"] || def["SIGMA_DISCOVERY_CALL_DENIED"] {
+	if !def["WRONG_REGION"] || !def["SIGMA_ROOT_USER_USED"] || !def["SIGMA_CONSOLE_LOGIN_WITHOUT_MFA"] || def["SIGMA_IAM_USER_CREATED"] || !def["SIGMA_DISCOVERY_CALLS_DENIED_IN_BULK"] {
 		t.Errorf("default: %v, want the reference's rules and Sigma medium and above, not the low ones", def)
 	}
 	high := on("--rules", "sigma:high")

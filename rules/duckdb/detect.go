@@ -118,7 +118,7 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 					dropped[r.File]++
 					continue
 				}
-				v.Type, v.Rule = r.Type, r.File
+				v.Type, v.Rule, v.Correlation = r.Type, r.File, r.Correlation
 				// The event's strings are the batch's memory: a violation
 				// that kept them would keep the whole batch alive until its
 				// commit (and the batches belong to the caller).

@@ -739,6 +739,7 @@ func (e *Engine) runQuery(ctx context.Context, conn *sql.Conn, rs []rules.Rule, 
 			// instance's user data where the rule knows them.
 			Application: strings.TrimSpace(app.String),
 			Version:     strings.TrimSpace(version.String),
+			Correlation: r.Correlation,
 		}
 		if !meta.Valid {
 			v.MetaInfo = "{}"

@@ -50,7 +50,7 @@ func TestEngine_DetectionsGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := countByType(vs)
+		n := countByType(rules.Correlate(vs))
 		var lines []string
 		for typ, c := range n {
 			lines = append(lines, fmt.Sprintf("  %s %d", typ, c))
@@ -134,8 +134,10 @@ func TestEngine_CombinedSigmaRulesChangeNothing(t *testing.T) {
 	}
 	one := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel, QueriesOnly: true})
 	combined := newEngine(t, Config{MoreRules: ownSigma(t), Selection: &sel, Combine: sigma.Combine, QueriesOnly: true})
-	if len(combined.full.combined) != len(ownSigma(t)) || len(one.full.combined) != 0 {
-		t.Fatalf("%d rules combined, want all %d of ours", len(combined.full.combined), len(ownSigma(t)))
+	// A correlation's query (its group for instance_id) runs alone.
+	plain := slices.DeleteFunc(ownSigma(t), func(r rules.Rule) bool { return r.Correlation != nil })
+	if len(combined.full.combined) != len(plain) || len(plain) == len(ownSigma(t)) || len(one.full.combined) != 0 {
+		t.Fatalf("%d rules combined, want all %d of ours but the correlations (of %d)", len(combined.full.combined), len(plain), len(ownSigma(t)))
 	}
 	want, err := violations(one.Evaluate(context.Background(), batches))
 	if err != nil {

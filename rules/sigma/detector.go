@@ -13,6 +13,9 @@ import (
 type detector struct {
 	cond      node
 	metaStart string // {"sigma_id":…,"level":…,
+	// group, for a correlation's matches, are the columns whose values,
+	// joined with rules.GroupSeparator, are the instance id (groupSQL).
+	group []string
 }
 
 func newDetector(cond node, id, level string) *detector {
@@ -31,8 +34,10 @@ func (d *detector) Detect(ev rules.Event) (rules.Violation, bool, error) {
 	if err != nil || t != triTrue {
 		return rules.Violation{}, false, err
 	}
-	instance, err := resource(ev)
-	if err != nil {
+	var instance string
+	if d.group != nil {
+		instance = d.groupOf(ev)
+	} else if instance, err = resource(ev); err != nil {
 		return rules.Violation{}, false, err
 	}
 	request, ok, err := ev.JSONText("request_parameters", nil)
@@ -72,6 +77,19 @@ func (d *detector) Detect(ev rules.Event) (rules.Violation, bool, error) {
 		EventTime:  at.UTC(),
 		ObjectKey:  text("object_key"),
 	}, true, nil
+}
+
+// groupOf is groupSQL(d.group) for ev.
+func (d *detector) groupOf(ev rules.Event) string {
+	if len(d.group) == 1 {
+		s, _ := ev.Text(d.group[0])
+		return s
+	}
+	parts := make([]string, len(d.group))
+	for i, c := range d.group {
+		parts[i], _ = ev.Text(c)
+	}
+	return strings.Join(parts, rules.GroupSeparator)
 }
 
 // account is coalesce(nullif(user_identity_account_id, ”),

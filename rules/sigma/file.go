@@ -28,6 +28,9 @@ func RuleFile(r rules.Rule) string {
 	if r.OnlyColumn != "" {
 		fmt.Fprintf(&b, "-- only: %s = %s\n", r.OnlyColumn, strings.Join(r.OnlyValues, ", "))
 	}
+	if r.Correlation != nil {
+		fmt.Fprintf(&b, "-- correlation: %s\n", r.Correlation)
+	}
 	words := strings.Fields(r.Help)
 	line := "-- help:"
 	for _, w := range words {
@@ -69,14 +72,14 @@ func CompileDir(fsys fs.FS, dir string) (out []rules.Rule, refused []error, err 
 		if err != nil {
 			return nil, nil, err
 		}
-		r, err := Compile(n, src)
+		rs, err := CompileFile(n, src)
 		switch {
 		case errors.Is(err, ErrUnsupported):
 			refused = append(refused, err)
 		case err != nil:
 			return nil, nil, err
 		default:
-			out = append(out, r)
+			out = append(out, rs...)
 		}
 	}
 	return out, refused, nil

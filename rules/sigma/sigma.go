@@ -44,6 +44,10 @@ type Rule struct {
 	// FullstopType, from the custom field fullstop_type, names the
 	// violation type instead of SIGMA_ and the title.
 	FullstopType string `yaml:"fullstop_type"`
+	// Name is how a correlation in the same file refers to the rule.
+	Name string `yaml:"name"`
+	// Correlation makes the document a correlation rule.
+	Correlation *correlationDoc `yaml:"correlation"`
 }
 
 // levels maps a Sigma level to a severity (0–4, the level's index in
@@ -74,6 +78,14 @@ func compile(file string, src []byte) (rules.Rule, error) {
 	if err := yaml.Load(src, &sr); err != nil {
 		return rules.Rule{}, fmt.Errorf("read YAML: %w", err)
 	}
+	if sr.Correlation != nil {
+		return rules.Rule{}, fmt.Errorf("correlation %q: the rule it counts must follow in the same file, after ---", sr.Title)
+	}
+	return compileRule(file, sr)
+}
+
+// compileRule compiles the detection rule sr of file.
+func compileRule(file string, sr Rule) (rules.Rule, error) {
 	if strings.TrimSpace(sr.Title) == "" {
 		return rules.Rule{}, errors.New("no title")
 	}
@@ -193,6 +205,12 @@ func queryOf(id, level, table, where string) string {
 // violationColumns are the columns of a compiled rule's rows, with the
 // SQL expressions id and level for the Sigma id and level.
 func violationColumns(id, level string) string {
+	return violationColumnsWith(id, level, resourceSQL)
+}
+
+// violationColumnsWith is violationColumns with the SQL expression
+// instance for the instance_id column.
+func violationColumnsWith(id, level, instance string) string {
 	return fmt.Sprintf(`event_id,
        coalesce(nullif(user_identity_account_id, ''), nullif(recipient_account_id, ''), session_issuer_account_id) AS account_id,
        aws_region AS region,
@@ -203,7 +221,7 @@ func violationColumns(id, level string) string {
                    'source_ip_address', source_ip_address, 'user_agent', user_agent,
                    'request_parameters', try_cast(request_parameters AS JSON))::VARCHAR AS meta_info,
        event_time,
-       object_key`, resourceSQL, id, level)
+       object_key`, instance, id, level)
 }
 
 // resourceKeys are the request parameters that name the resource an event
