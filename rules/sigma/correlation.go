@@ -142,24 +142,13 @@ func compileCorrelation(file string, c, base Rule) (rules.Rule, error) {
 		return rules.Rule{}, errors.New("no title")
 	}
 	corr.ID, corr.Level = strings.TrimSpace(c.ID), level
-	r, err := compileRule(file, base)
+	r, where, err := compileWhere(file, base)
 	if err != nil {
 		return rules.Rule{}, fmt.Errorf("the rule it counts: %w", err)
 	}
-	cond, err := detection(&base.Detection)
+	typ, err := ruleType(c)
 	if err != nil {
 		return rules.Rule{}, err
-	}
-	where, err := cond.sql()
-	if err != nil {
-		return rules.Rule{}, err
-	}
-	typ := strings.TrimSpace(c.FullstopType)
-	if typ == "" {
-		typ = TypeOf(c.Title)
-	}
-	if !typeRE.MatchString(typ) {
-		return rules.Rule{}, fmt.Errorf("type %q: want upper case letters, digits and _", typ)
 	}
 	if c.Description == "" {
 		c.Description = base.Description

@@ -86,30 +86,46 @@ func compile(file string, src []byte) (rules.Rule, error) {
 
 // compileRule compiles the detection rule sr of file.
 func compileRule(file string, sr Rule) (rules.Rule, error) {
-	if strings.TrimSpace(sr.Title) == "" {
-		return rules.Rule{}, errors.New("no title")
-	}
-	if sr.Logsource.Product != "aws" || sr.Logsource.Service != "cloudtrail" {
-		return rules.Rule{}, fmt.Errorf("logsource %s/%s: only product aws, service cloudtrail: %w", sr.Logsource.Product, sr.Logsource.Service, ErrUnsupported)
-	}
-	lv, ok := levels[strings.ToLower(strings.TrimSpace(sr.Level))]
-	if !ok {
-		return rules.Rule{}, fmt.Errorf("level %q: want informational, low, medium, high or critical", sr.Level)
-	}
+	r, _, err := compileWhere(file, sr)
+	return r, err
+}
+
+// ruleType is the violation type of the rule sr: its fullstop_type, else
+// TypeOf its title.
+func ruleType(sr Rule) (string, error) {
 	typ := strings.TrimSpace(sr.FullstopType)
 	if typ == "" {
 		typ = TypeOf(sr.Title)
 	}
 	if !typeRE.MatchString(typ) {
-		return rules.Rule{}, fmt.Errorf("type %q: want upper case letters, digits and _", typ)
+		return "", fmt.Errorf("type %q: want upper case letters, digits and _", typ)
+	}
+	return typ, nil
+}
+
+// compileWhere is compileRule, with the SQL condition of the rule.
+func compileWhere(file string, sr Rule) (rules.Rule, string, error) {
+	if strings.TrimSpace(sr.Title) == "" {
+		return rules.Rule{}, "", errors.New("no title")
+	}
+	if sr.Logsource.Product != "aws" || sr.Logsource.Service != "cloudtrail" {
+		return rules.Rule{}, "", fmt.Errorf("logsource %s/%s: only product aws, service cloudtrail: %w", sr.Logsource.Product, sr.Logsource.Service, ErrUnsupported)
+	}
+	lv, ok := levels[strings.ToLower(strings.TrimSpace(sr.Level))]
+	if !ok {
+		return rules.Rule{}, "", fmt.Errorf("level %q: want informational, low, medium, high or critical", sr.Level)
+	}
+	typ, err := ruleType(sr)
+	if err != nil {
+		return rules.Rule{}, "", err
 	}
 	cond, err := detection(&sr.Detection)
 	if err != nil {
-		return rules.Rule{}, err
+		return rules.Rule{}, "", err
 	}
 	where, err := cond.sql()
 	if err != nil {
-		return rules.Rule{}, err
+		return rules.Rule{}, "", err
 	}
 	r := rules.Rule{Type: typ, Title: title(sr.Title), Severity: lv[0], Priority: lv[1], Help: help(sr),
 		File: path.Clean(file), SQL: selectSQL(sr, where), Set: rules.SetSigma}
@@ -124,7 +140,7 @@ func compileRule(file string, sr Rule) (rules.Rule, error) {
 	} else {
 		r.OnlyColumn, r.OnlyValues = onlyFilter(cond)
 	}
-	return r, nil
+	return r, where, nil
 }
 
 // onlyFields are the fields tried, in order, for the "only" header of a
