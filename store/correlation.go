@@ -63,12 +63,14 @@ func writeCorrelations(ctx context.Context, tx pgx.Tx, objects []string, matches
 	parts := map[key]*windowPart{}
 	corr := map[rules.Window]rules.Violation{} // a match of the window, for its rule
 	for _, m := range matches {
-		m.Type, m.AccountID, m.Region, m.InstanceID, m.ObjectKey, m.EventID, m.MetaInfo = cleanText(m.Type), cleanText(m.AccountID),
-			cleanText(m.Region), cleanText(m.InstanceID), cleanText(m.ObjectKey), cleanText(m.EventID), cleanText(m.MetaInfo)
+		// The window's fields are cleaned here; a sample's event id and
+		// meta only when it is stored (insertCounts).
+		m.Type, m.AccountID, m.Region, m.InstanceID, m.ObjectKey =
+			cleanText(m.Type), cleanText(m.AccountID), cleanText(m.Region), cleanText(m.InstanceID), cleanText(m.ObjectKey)
 		w := rules.WindowOf(m)
 		k := key{w, m.ObjectKey}
 		if p := parts[k]; p == nil {
-			parts[k] = &windowPart{w: w, object: m.ObjectKey, events: 1, sample: m}
+			parts[k] = &windowPart{w: w, object: k.object, events: 1, sample: m}
 		} else {
 			p.events++
 			if rules.EarlierMatch(m, p.sample) {
@@ -282,7 +284,7 @@ func insertCounts(ctx context.Context, tx pgx.Tx, rows []*windowPart) error {
 	src := make([][]any, len(rows))
 	for i, r := range rows {
 		src[i] = []any{r.w.Type, r.w.AccountID, r.w.Region, r.w.Group, r.w.Start, r.object, int32(r.events),
-			r.sample.EventTime, r.sample.EventID, r.sample.MetaInfo}
+			r.sample.EventTime, cleanText(r.sample.EventID), cleanText(r.sample.MetaInfo)}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"fullstop_data", "correlation_count"},
 		[]string{"violation_type", "account_id", "region", "group_key", "window_start", "object_key", "events",
