@@ -175,6 +175,45 @@ func CorrelationViolation(c *Correlation, w Window, events int, first Violation)
 	}
 }
 
+// Tally returns vs with the matches of correlation rules (Correlation
+// set) of one window and object merged into one: the earliest of them (by
+// EarlierMatch), with Matches the sum of their MatchCount (1 for a match
+// alone). Other
+// violations are kept; the order is vs's, each merged match where the
+// first of its window and object was. The store counts a tallied match as
+// the matches it stands for, so tallying changes nothing it stores; it
+// only spares the rest of the way the matches that describe nothing.
+// Matches of one identity and object should be one already (the engine's
+// distinct), or each counts.
+func Tally(vs []Violation) []Violation {
+	type key struct {
+		w      Window
+		object string
+	}
+	at := map[key]int{} // index in out
+	out := make([]Violation, 0, len(vs))
+	for _, v := range vs {
+		if v.Correlation == nil {
+			out = append(out, v)
+			continue
+		}
+		k := key{WindowOf(v), v.ObjectKey}
+		i, ok := at[k]
+		if !ok {
+			at[k] = len(out)
+			v.Matches = v.MatchCount()
+			out = append(out, v)
+			continue
+		}
+		n := out[i].MatchCount() + v.MatchCount()
+		if EarlierMatch(v, out[i]) {
+			out[i] = v
+		}
+		out[i].Matches = n
+	}
+	return out
+}
+
 // Correlate returns vs with the matches of correlation rules (Correlation
 // set) replaced by the violations of the windows whose matches, counted
 // from zero, reach their threshold; the others are kept in their order,
@@ -201,7 +240,7 @@ func Correlate(vs []Violation) []Violation {
 		} else if EarlierMatch(v, t.first) {
 			t.first = v
 		}
-		t.events++
+		t.events += v.MatchCount()
 	}
 	keys := make([]Window, 0, len(windows))
 	for w, t := range windows {

@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,12 @@ func TestCorrelate(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("Correlate() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
+			// Tallied first, as the engine gives them, the matches
+			// correlate the same.
+			tallied := Correlate(Tally(tt.in))
+			if fmt.Sprint(tallied) != fmt.Sprint(Correlate(tt.in)) {
+				t.Errorf("Correlate(Tally()) =\n%+v\nwant\n%+v", tallied, Correlate(tt.in))
+			}
 		})
 	}
 }
@@ -176,5 +183,56 @@ func TestCorrelationViolation_Meta(t *testing.T) {
 	c2 := &Correlation{Threshold: 1, Window: time.Minute, GroupBy: []string{"source_ip_address"}}
 	if v := CorrelationViolation(c2, WindowOf(match(c2, "e", "1", "r", "1.2.3.4", "2024-01-01T10:00:00Z")), 1, first); v.Username != "" {
 		t.Errorf("username = %q, want none", v.Username)
+	}
+}
+
+func TestTally(t *testing.T) {
+	t.Parallel()
+	c := &Correlation{Threshold: 3, Window: 5 * time.Minute, GroupBy: []string{"user_identity_arn"}}
+	plain := Violation{Type: "WRONG_REGION", EventID: "p", AccountID: "1", Region: "eu-west-1", ObjectKey: "o"}
+	in := func(m Violation, object string, matches int) Violation {
+		m.ObjectKey, m.Matches = object, matches
+		return m
+	}
+	tests := []struct {
+		name string
+		in   []Violation
+		want []string // event id/object/matches, in order
+	}{
+		{name: "nothing", in: nil},
+		{name: "plain violations pass in their order", in: []Violation{plain, in(plain, "o2", 0)},
+			want: []string{"p/o/0", "p/o2/0"}},
+		{name: "one window and object: the earliest, counting all", in: []Violation{
+			match(c, "c", "1", "r", "alice", "2024-01-01T10:02:00Z"),
+			plain,
+			match(c, "a", "1", "r", "alice", "2024-01-01T10:01:00Z"),
+			match(c, "b", "1", "r", "alice", "2024-01-01T10:01:00Z"),
+		}, want: []string{"a/o/3", "p/o/0"}},
+		{name: "a match alone counts 1", in: []Violation{match(c, "a", "1", "r", "alice", "2024-01-01T10:01:00Z")},
+			want: []string{"a/o/1"}},
+		{name: "windows, groups, accounts and objects apart", in: []Violation{
+			match(c, "a", "1", "r", "alice", "2024-01-01T10:04:59Z"),
+			match(c, "b", "1", "r", "alice", "2024-01-01T10:05:00Z"),
+			match(c, "c", "1", "r", "bob", "2024-01-01T10:04:00Z"),
+			match(c, "d", "2", "r", "alice", "2024-01-01T10:04:00Z"),
+			in(match(c, "e", "1", "r", "alice", "2024-01-01T10:04:00Z"), "o2", 0),
+			match(c, "f", "1", "r", "alice", "2024-01-01T10:00:00Z"),
+		}, want: []string{"f/o/2", "b/o/1", "c/o/1", "d/o/1", "e/o2/1"}},
+		{name: "tallied matches add their counts", in: []Violation{
+			in(match(c, "b", "1", "r", "alice", "2024-01-01T10:01:00Z"), "o", 5),
+			match(c, "a", "1", "r", "alice", "2024-01-01T10:03:00Z"),
+		}, want: []string{"b/o/6"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			for _, v := range Tally(tt.in) {
+				got = append(got, v.EventID+"/"+v.ObjectKey+"/"+itoa(v.Matches))
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("Tally() = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -35,6 +35,16 @@ type Detector interface {
 	Detect(ev Event) (Violation, bool, error)
 }
 
+// A MatchDetector is a Detector that can also tell a match without
+// building its violation's meta_info. The engine uses it for the matches
+// of correlation rules, which are counted: it builds the meta_info, with
+// Detect, only for the match that describes its window and object.
+type MatchDetector interface {
+	Detector
+	// DetectMatch is Detect with MetaInfo left empty.
+	DetectMatch(ev Event) (Violation, bool, error)
+}
+
 // ErrUndecided is returned by a Detector for an event it cannot decide
 // exactly as its rule's query would.
 var ErrUndecided = errors.New("not decidable in Go as in SQL")

@@ -23,7 +23,14 @@ type Violation struct {
 	// counts in a window (see WindowOf) rather than a violation of its
 	// own. The store counts it; Correlate does so in memory.
 	Correlation *Correlation
+	// Matches is, on a match of a correlation rule, how many matching
+	// events of its object and window it stands for (see Tally), itself
+	// the earliest of them; 0 counts as 1.
+	Matches int
 }
+
+// MatchCount is how many matching events v stands for: Matches, at least 1.
+func (v Violation) MatchCount() int { return max(v.Matches, 1) }
 
 // Key returns the identity of the violation as one comparable value.
 func (v Violation) Key() [5]string {

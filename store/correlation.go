@@ -70,9 +70,9 @@ func writeCorrelations(ctx context.Context, tx pgx.Tx, objects []string, matches
 		w := rules.WindowOf(m)
 		k := key{w, m.ObjectKey}
 		if p := parts[k]; p == nil {
-			parts[k] = &windowPart{w: w, object: k.object, events: 1, sample: m}
+			parts[k] = &windowPart{w: w, object: k.object, events: m.MatchCount(), sample: m}
 		} else {
-			p.events++
+			p.events += m.MatchCount()
 			if rules.EarlierMatch(m, p.sample) {
 				p.sample = m
 			}

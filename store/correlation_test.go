@@ -231,6 +231,38 @@ func TestCorrelation_oneCommitReachesThreshold(t *testing.T) {
 	}
 }
 
+// A tallied match (the engine's: one per window and object, Matches the
+// events it stands for) counts as those events, and stores what the
+// matches themselves store.
+func TestCorrelation_talliedMatchesCountTheirEvents(t *testing.T) {
+	t.Parallel()
+	raw := setup(t)
+	tallied := setup(t)
+	a := matches(6, alice, "a", win0.Add(time.Minute))
+	b := matches(4, alice, "b", win0)
+	vs := append(slices.Clone(a), b...)
+	if res := commit(t, raw, []etl.ObjectDone{object("a"), object("b")}, vs...); res != (etl.GroupResult{Objects: 2, New: 1}) {
+		t.Fatalf("commit of the matches = %+v, want 2 objects, 1 new", res)
+	}
+	ts := rules.Tally(vs)
+	if len(ts) != 2 || ts[0].Matches != 6 || ts[0].EventID != a[0].EventID || ts[1].Matches != 4 || ts[1].EventID != b[0].EventID {
+		t.Fatalf("Tally = %+v, want a's first with 6 and b's first with 4", ts)
+	}
+	if res := commit(t, tallied, []etl.ObjectDone{object("a"), object("b")}, ts...); res != (etl.GroupResult{Objects: 2, New: 1}) {
+		t.Fatalf("commit of the tallied matches = %+v, want 2 objects, 1 new", res)
+	}
+	want, got := correlated(t, raw), correlated(t, tallied)
+	if len(got) != 1 || len(want) != 1 || got[0].MetaInfo != want[0].MetaInfo || got[0].EventID != want[0].EventID {
+		t.Fatalf("tallied stored %+v, want %+v", got, want)
+	}
+	if m := meta(t, got[0]); m.Events != 10 || m.FirstEvent != b[0].EventID {
+		t.Errorf("meta = %+v, want 10 events, b's first", m)
+	}
+	if r, w := countRows(t, tallied), countRows(t, raw); !slices.Equal(r, w) {
+		t.Errorf("counts of the tallied matches = %q, want %q", r, w)
+	}
+}
+
 func TestCorrelation_separateWindowsDoNotAddUp(t *testing.T) {
 	t.Parallel()
 	byRegion := &rules.Correlation{Threshold: 10, Window: 5 * time.Minute, GroupBy: []string{"aws_region"}}

@@ -508,7 +508,7 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 			n += b.NumRows()
 		}
 		if n == 0 {
-			return rules.Findings{Violations: distinct(detected, nil)}, nil
+			return rules.Findings{Violations: tallyMatches(distinct(detected, nil))}, nil
 		}
 	}
 	start := time.Now()
@@ -549,7 +549,7 @@ func (e *Engine) evaluate(ctx context.Context, batches []arrow.RecordBatch) (rul
 		}
 		all = append(all, vs...)
 	}
-	out := distinct(all, failed)
+	out := tallyMatches(distinct(all, failed))
 	ran := time.Since(start) - loaded - enriched
 	found := rules.Findings{Violations: out}
 	if e.lifecycles && filled[userDataTable] > 0 {
@@ -592,6 +592,18 @@ func distinct(vs []rules.Violation, failed map[string]error) []rules.Violation {
 	}
 	sortViolations(out)
 	return out
+}
+
+// tallyMatches is the sorted vs with the matches of correlation rules tallied
+// by window and object (rules.Tally), sorted again. The matches detect
+// decides come tallied already.
+func tallyMatches(vs []rules.Violation) []rules.Violation {
+	if !slices.ContainsFunc(vs, func(v rules.Violation) bool { return v.Correlation != nil }) {
+		return vs
+	}
+	vs = rules.Tally(vs)
+	sortViolations(vs)
+	return vs
 }
 
 // filledAll reports whether every one of tables got rows in this

@@ -596,6 +596,39 @@ func BenchmarkEngine_Evaluate(b *testing.B) {
 	b.ReportMetric(float64(n), "events/op")
 }
 
+// BenchmarkEngine_EvaluateEveryRule is BenchmarkEngine_Evaluate with
+// every rule, our Sigma rules (decided in Go) and their correlation
+// included.
+func BenchmarkEngine_EvaluateEveryRule(b *testing.B) {
+	sel, err := rules.ParseSelection("*")
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newEngine(b, Config{MoreRules: ownSigma(b), Selection: &sel, Combine: sigma.Combine})
+	base := realLogs(b)
+	var in []arrow.RecordBatch
+	var n int64
+	for n < 100_000 {
+		for _, x := range base {
+			in = append(in, x)
+			n += x.NumRows()
+		}
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		vs, err := violations(e.Evaluate(ctx, in))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(vs) == 0 {
+			b.Fatal("no violations")
+		}
+	}
+	b.ReportMetric(float64(n), "events/op")
+}
+
 func TestReferencedColumns(t *testing.T) {
 	t.Parallel()
 	e := newEngine(t, Config{})

@@ -30,6 +30,16 @@ func newDetector(cond node, id, level string) *detector {
 // Detect implements rules.Detector. The violation's Type and Rule are
 // left to the caller, which knows the rule.
 func (d *detector) Detect(ev rules.Event) (rules.Violation, bool, error) {
+	v, ok, err := d.DetectMatch(ev)
+	if !ok || err != nil {
+		return v, ok, err
+	}
+	v.MetaInfo, err = d.meta(ev)
+	return v, err == nil, err
+}
+
+// DetectMatch implements rules.MatchDetector: Detect without MetaInfo.
+func (d *detector) DetectMatch(ev rules.Event) (rules.Violation, bool, error) {
 	t, err := d.cond.eval(ev)
 	if err != nil || t != triTrue {
 		return rules.Violation{}, false, err
@@ -40,14 +50,28 @@ func (d *detector) Detect(ev rules.Event) (rules.Violation, bool, error) {
 	} else if instance, err = resource(ev); err != nil {
 		return rules.Violation{}, false, err
 	}
+	text := func(c string) string { s, _ := ev.Text(c); return s }
+	at, _ := ev.Time("event_time")
+	return rules.Violation{
+		EventID:    text("event_id"),
+		AccountID:  account(ev),
+		Region:     text("aws_region"),
+		InstanceID: instance,
+		Username:   text("user_identity_arn"),
+		EventTime:  at.UTC(),
+		ObjectKey:  text("object_key"),
+	}, true, nil
+}
+
+// meta is the violation's meta_info for ev: the meta_info of selectSQL.
+func (d *detector) meta(ev rules.Event) (string, error) {
 	request, ok, err := ev.JSONText("request_parameters", nil)
 	if err != nil {
-		return rules.Violation{}, false, err
+		return "", err
 	}
 	if !ok {
 		request = "null"
 	}
-	text := func(c string) string { s, _ := ev.Text(c); return s }
 	b := make([]byte, 0, len(d.metaStart)+len(request)+256)
 	b = append(b, d.metaStart...)
 	for _, f := range [...]struct{ key, col string }{
@@ -66,17 +90,7 @@ func (d *detector) Detect(ev rules.Event) (rules.Violation, bool, error) {
 	b = append(b, `,"request_parameters":`...)
 	b = append(b, request...)
 	b = append(b, '}')
-	at, _ := ev.Time("event_time")
-	return rules.Violation{
-		EventID:    text("event_id"),
-		AccountID:  account(ev),
-		Region:     text("aws_region"),
-		InstanceID: instance,
-		Username:   text("user_identity_arn"),
-		MetaInfo:   string(b),
-		EventTime:  at.UTC(),
-		ObjectKey:  text("object_key"),
-	}, true, nil
+	return string(b), nil
 }
 
 // groupOf is groupSQL(d.group) for ev.
