@@ -225,16 +225,30 @@ func (e *Engine) planColumns(ctx context.Context) error {
 		qs = append(qs, query{"the view " + instanceItemsView, instanceItemsSQL})
 	}
 	e.items = items
-	for _, q := range qs {
-		var js string
-		if err := e.db.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, q.sql).Scan(&js); err != nil {
-			return fmt.Errorf("rule %q: parse: %w", q.file, err)
+	// All at once, one statement a query; else (a query that is not one
+	// SELECT, or hides the separator in a comment) one by one, for the
+	// query to blame.
+	texts := make([]string, len(qs))
+	for i, q := range qs {
+		texts[i] = q.sql
+	}
+	var js string
+	if err := e.db.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, strings.Join(texts, ";\n")).Scan(&js); err != nil {
+		js = ""
+	}
+	if together, ok := statementColumns(js, len(qs), names); ok {
+		all = together
+	} else {
+		for _, q := range qs {
+			if err := e.db.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, q.sql).Scan(&js); err != nil {
+				return fmt.Errorf("rule %q: parse: %w", q.file, err)
+			}
+			needsAll, err := referencedColumns(js, names)
+			if err != nil {
+				return fmt.Errorf("rule %q: %w", q.file, err)
+			}
+			all = all || needsAll
 		}
-		needsAll, err := referencedColumns(js, names)
-		if err != nil {
-			return fmt.Errorf("rule %q: %w", q.file, err)
-		}
-		all = all || needsAll
 	}
 	var fields []arrow.Field
 	for i, f := range e.input.Fields() {
@@ -267,8 +281,39 @@ func referencedColumns(serialized string, names map[string]bool) (all bool, err 
 	if len(doc.Statements) != 1 {
 		return false, fmt.Errorf("want exactly one SELECT statement, got %d: %w", len(doc.Statements), rules.ErrRule)
 	}
+	return statementReferences(doc.Statements[0], names)
+}
+
+// statementColumns is referencedColumns for the output of
+// json_serialize_sql for want queries joined into one text: false unless
+// it holds want SELECTs. It adds to names only when it is true.
+func statementColumns(serialized string, want int, names map[string]bool) (all, ok bool) {
+	var doc struct {
+		Error      bool              `json:"error"`
+		Statements []json.RawMessage `json:"statements"`
+	}
+	if json.Unmarshal([]byte(serialized), &doc) != nil || doc.Error || len(doc.Statements) != want {
+		return false, false
+	}
+	found := map[string]bool{}
+	for _, st := range doc.Statements {
+		needsAll, err := statementReferences(st, found)
+		if err != nil {
+			return false, false
+		}
+		all = all || needsAll
+	}
+	for n := range found {
+		names[n] = true
+	}
+	return all, true
+}
+
+// statementReferences adds the column names one serialized SELECT refers
+// to to names, and reports whether it needs every column.
+func statementReferences(statement json.RawMessage, names map[string]bool) (all bool, err error) {
 	var tree any
-	if err := json.Unmarshal(doc.Statements[0], &tree); err != nil {
+	if err := json.Unmarshal(statement, &tree); err != nil {
 		return false, fmt.Errorf("read parser output: %w", err)
 	}
 	eventTables := map[string]bool{} // names and aliases of events, raw_events
@@ -356,15 +401,33 @@ func (e *Engine) checkRules(ctx context.Context) error {
 	if err := e.createViews(ctx, conn); err != nil {
 		return err
 	}
-	for _, r := range e.rules {
-		if err := checkRule(ctx, conn, r); err != nil {
-			return fmt.Errorf("rule %q: %w", r.File, err)
-		}
-	}
+	// The rules a combined query runs are checked by running it: they are
+	// the compiler's queries (Config.Combine takes no other), which differ
+	// only in their conditions, so one of them alone checks the columns
+	// they all return. A combined query that fails has each of its rules
+	// checked alone, for the rule to blame.
+	skip := map[string]bool{}
+	var first []string
 	for _, p := range []*plan{&e.full, &e.rest} {
 		if err := e.combineRules(ctx, conn, p); err != nil {
+			if err := e.checkEach(ctx, conn, nil); err != nil {
+				return err
+			}
 			return err
 		}
+		for i, r := range p.combined {
+			if i == 0 {
+				first = append(first, r.Type)
+			} else {
+				skip[r.Type] = true
+			}
+		}
+	}
+	for _, t := range first {
+		delete(skip, t)
+	}
+	if err := e.checkEach(ctx, conn, skip); err != nil {
+		return err
 	}
 	if e.lifecycles {
 		if _, err := e.lifecycleRows(ctx, conn, nil); err != nil {
@@ -374,6 +437,20 @@ func (e *Engine) checkRules(ctx context.Context) error {
 	if e.snapshots {
 		if _, err := e.snapshotRows(ctx, conn, nil); err != nil {
 			return fmt.Errorf("%s: run over no events: %w", snapshotEvents.File, err)
+		}
+	}
+	return nil
+}
+
+// checkEach checks each rule alone (checkRule), but those of the types
+// in skip.
+func (e *Engine) checkEach(ctx context.Context, conn *sql.Conn, skip map[string]bool) error {
+	for _, r := range e.rules {
+		if skip[r.Type] {
+			continue
+		}
+		if err := checkRule(ctx, conn, r); err != nil {
+			return fmt.Errorf("rule %q: %w", r.File, err)
 		}
 	}
 	return nil

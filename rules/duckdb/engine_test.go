@@ -568,6 +568,35 @@ func TestEngine_loadsOnlyNamedColumns(t *testing.T) {
 	}
 }
 
+// The rules of a combined query are checked by running it, and one that
+// breaks it is named, however many run with it.
+func TestNew_brokenCombinedRuleNamed(t *testing.T) {
+	t.Parallel()
+	own := slices.DeleteFunc(ownSigma(t), func(r rules.Rule) bool { return r.Correlation != nil })
+	broken := own[len(own)/2]
+	head, cond, ok := strings.Cut(broken.SQL, "\nWHERE ")
+	if !ok || !strings.Contains(cond, "event_name") {
+		t.Fatalf("rule %s: no condition on event_name in %q", broken.File, broken.SQL)
+	}
+	broken.SQL = head + "\nWHERE " + strings.ReplaceAll(cond, "event_name", "no_such_column")
+	own[len(own)/2] = broken
+	if rs, _ := sigma.Combine(own); len(rs) != len(own) {
+		t.Fatalf("sigma.Combine takes %d of %d rules, want the broken one too", len(rs), len(own))
+	}
+	sel, err := rules.ParseSelection("*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(context.Background(), Config{Schema: event.Schema, MoreRules: own, Selection: &sel, Combine: sigma.Combine})
+	if err == nil {
+		e.Close()
+		t.Fatal("New() succeeded, want an error")
+	}
+	if !strings.Contains(err.Error(), broken.File) || !strings.Contains(err.Error(), "no_such_column") {
+		t.Errorf("New() error = %v, want one naming %s and no_such_column", err, broken.File)
+	}
+}
+
 // BenchmarkEngine_Evaluate evaluates about 100,000 real events (the real
 // logs repeated) in one call, in batches of CloudTrail-object size.
 func BenchmarkEngine_Evaluate(b *testing.B) {
@@ -666,6 +695,45 @@ func TestReferencedColumns(t *testing.T) {
 			if !names[w] {
 				t.Errorf("%s: names %v lack %q", tt.query, names, w)
 			}
+		}
+	}
+}
+
+// Parsed together, the rules name the columns they name parsed one by
+// one; a text that is not one SELECT a rule is refused whole.
+func TestStatementColumns(t *testing.T) {
+	t.Parallel()
+	e := newEngine(t, Config{})
+	serialize := func(q string) string {
+		var js string
+		if err := e.db.QueryRowContext(context.Background(), `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, q).Scan(&js); err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	qs := []string{"SELECT event_name FROM events WHERE aws_region = 'x'", "SELECT e.user_agent FROM raw_events e;", "SELECT * FROM events"}
+	one := map[string]bool{}
+	wantAll := false
+	for _, q := range qs {
+		all, err := referencedColumns(serialize(q), one)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantAll = wantAll || all
+	}
+	together := map[string]bool{}
+	all, ok := statementColumns(serialize(strings.Join(qs, ";\n")), len(qs), together)
+	if !ok || all != wantAll || fmt.Sprint(together) != fmt.Sprint(one) {
+		t.Errorf("together: %v, all %v, ok %v; one by one: %v, all %v", together, all, ok, one, wantAll)
+	}
+	for _, bad := range []string{
+		"SELECT event_name FROM events -- a comment hides the separator",
+		"SELECT event_name FROM events; SELECT 1",
+		"DELETE FROM events",
+	} {
+		names := map[string]bool{}
+		if _, ok := statementColumns(serialize(bad+";\n"+qs[0]), 2, names); ok || len(names) != 0 {
+			t.Errorf("%q with another: ok %v, names %v; want refused, no names", bad, ok, names)
 		}
 	}
 }
