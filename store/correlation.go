@@ -23,6 +23,8 @@ var (
 	correlationTotalsSQL string
 	//go:embed query/correlation_refresh.sql
 	correlationRefreshSQL string
+	//go:embed query/correlation_samples.sql
+	correlationSamplesSQL string
 )
 
 // correlationLockClass is the first key of the transaction-level advisory
@@ -133,13 +135,19 @@ func writeCorrelations(ctx context.Context, tx pgx.Tx, objects []string, matches
 	if err != nil {
 		return nil, err
 	}
-	var reached, refresh []rules.Violation
+	var full []rules.Window // the windows at their threshold
 	for _, w := range windows {
+		if totals[w].events >= corr[w].Correlation.Threshold {
+			full = append(full, w)
+		}
+	}
+	if err := sampleMetas(ctx, tx, full, totals); err != nil {
+		return nil, err
+	}
+	var reached, refresh []rules.Violation
+	for _, w := range full {
 		m, t := corr[w], totals[w]
 		before, after := t.events-added[w]+ours[w], t.events
-		if after < m.Correlation.Threshold {
-			continue
-		}
 		t.sample.Rule = m.Rule
 		v := rules.CorrelationViolation(m.Correlation, w, after, t.sample)
 		if before < m.Correlation.Threshold {
@@ -246,7 +254,7 @@ func windowTotals(ctx context.Context, tx pgx.Tx, windows []rules.Window) (map[r
 	var n int32
 	var t windowTotal
 	_, err = pgx.ForEachRow(rows, []any{&w.Type, &w.AccountID, &w.Region, &w.Group, &w.Start, &n,
-		&t.sample.EventID, &t.sample.MetaInfo, &t.sample.ObjectKey}, func() error {
+		&t.sample.EventID, &t.sample.ObjectKey}, func() error {
 		k := w
 		k.Start = k.Start.UTC()
 		t.events = int(n)
@@ -257,6 +265,38 @@ func windowTotals(ctx context.Context, tx pgx.Tx, windows []rules.Window) (map[r
 		return nil, fmt.Errorf("sum correlation counts: %w", err)
 	}
 	return out, nil
+}
+
+// sampleMetas reads the meta_info of the earliest match of each of
+// windows into totals: only these windows' violations describe it.
+func sampleMetas(ctx context.Context, tx pgx.Tx, windows []rules.Window, totals map[rules.Window]windowTotal) error {
+	if len(windows) == 0 {
+		return nil
+	}
+	var types, accounts, regions, groups, objects []string
+	var starts []time.Time
+	for _, w := range windows {
+		types, accounts, regions, groups = append(types, w.Type), append(accounts, w.AccountID), append(regions, w.Region), append(groups, w.Group)
+		starts, objects = append(starts, w.Start), append(objects, totals[w].sample.ObjectKey)
+	}
+	rows, err := tx.Query(ctx, correlationSamplesSQL, types, accounts, regions, groups, starts, objects)
+	if err != nil {
+		return fmt.Errorf("read correlation samples: %w", err)
+	}
+	var w rules.Window
+	var meta string
+	_, err = pgx.ForEachRow(rows, []any{&w.Type, &w.AccountID, &w.Region, &w.Group, &w.Start, &meta}, func() error {
+		k := w
+		k.Start = k.Start.UTC()
+		t := totals[k]
+		t.sample.MetaInfo = meta
+		totals[k] = t
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read correlation samples: %w", err)
+	}
+	return nil
 }
 
 // scanTotals sums rows of (window, events) by window.
