@@ -936,34 +936,34 @@ func (p *Pipeline) read(inf *Inflater, dec *event.Decoder, f fetchedObject) (pro
 func (b *batch) commit(ctx context.Context, in <-chan processed) error {
 	p := b.p
 	res := b.res
-	var (
-		objs   []ObjectDone
-		found  rules.Findings
-		events int64
-	)
-	flush := func() error {
-		if len(objs) == 0 {
+	var g group
+	flush := func(last bool) error {
+		if len(g.objs) == 0 {
 			return nil
 		}
-		gr, err := p.cfg.Ledger.ViolationCommitGroup(ctx, b.holder, objs, found)
-		if err != nil {
-			return fmt.Errorf("commit %d objects: %w", len(objs), err)
+		gs := []group{g}
+		if last && len(g.found.Violations) >= max(p.cfg.GroupViolations/8, 1) {
+			gs = g.split()
 		}
-		b.mu.Lock()
-		res.Objects += gr.Objects
-		res.New += gr.New
-		res.SeenAgain += gr.SeenAgain
-		res.Lifecycles += gr.Lifecycles
-		res.Events += events
-		res.Others += len(objs) - gr.Objects // committed by another batch first
-		b.mu.Unlock()
-		b.finished += len(objs)
-		p.log.Debug("group committed", logObjects, len(objs), logViolations, len(found.Violations), logNew, gr.New)
-		n := len(objs)
-		objs, events = objs[:0], 0
-		found = rules.Findings{Violations: found.Violations[:0], Lifecycles: found.Lifecycles[:0]}
-		b.progress(n)
-		return nil
+		errs := make([]error, len(gs))
+		results := make([]GroupResult, len(gs))
+		var wg sync.WaitGroup
+		for i := range gs {
+			wg.Go(func() {
+				results[i], errs[i] = p.cfg.Ledger.ViolationCommitGroup(ctx, b.holder, gs[i].objs, gs[i].found)
+			})
+		}
+		wg.Wait()
+		var err error
+		for i, x := range gs {
+			if errs[i] != nil {
+				err = cmp.Or(err, fmt.Errorf("commit %d objects: %w", len(x.objs), errs[i]))
+				continue
+			}
+			b.committed(x, results[i])
+		}
+		g = group{objs: g.objs[:0], found: rules.Findings{Violations: g.found.Violations[:0], Lifecycles: g.found.Lifecycles[:0]}}
+		return err
 	}
 	for pr := range in {
 		switch pr.kind {
@@ -979,23 +979,93 @@ func (b *batch) commit(ctx context.Context, in <-chan processed) error {
 			}
 			continue
 		}
-		objs = append(objs, pr.done)
-		found.Violations = append(found.Violations, pr.violations...)
-		found.Lifecycles = append(found.Lifecycles, pr.lifecycles...)
-		events += int64(pr.done.Events)
+		g.objs = append(g.objs, pr.done)
+		g.found.Violations = append(g.found.Violations, pr.violations...)
+		g.found.Lifecycles = append(g.found.Lifecycles, pr.lifecycles...)
 		res.SkippedRecords += int64(pr.done.Skipped)
 		res.Bytes += pr.bytes
 		res.Snapshots += pr.snapshots
 		if pr.done.Skipped > 0 {
 			p.log.Warn("records skipped", logKey, pr.done.Key, logSkipped, pr.done.Skipped, logFirstReason, pr.done.SkipReasons[0])
 		}
-		if len(objs) >= p.cfg.GroupSize || len(found.Violations) >= p.cfg.GroupViolations {
-			if err := flush(); err != nil {
+		if len(g.objs) >= p.cfg.GroupSize || len(g.found.Violations) >= p.cfg.GroupViolations {
+			if err := flush(false); err != nil {
 				return err
 			}
 		}
 	}
-	return flush()
+	return flush(true)
+}
+
+// committed counts a group the ledger committed.
+func (b *batch) committed(g group, gr GroupResult) {
+	res := b.res
+	var events int64
+	for _, o := range g.objs {
+		events += int64(o.Events)
+	}
+	b.mu.Lock()
+	res.Objects += gr.Objects
+	res.New += gr.New
+	res.SeenAgain += gr.SeenAgain
+	res.Lifecycles += gr.Lifecycles
+	res.Events += events
+	res.Others += len(g.objs) - gr.Objects // committed by another batch first
+	b.mu.Unlock()
+	b.finished += len(g.objs)
+	b.p.log.Debug("group committed", logObjects, len(g.objs), logViolations, len(g.found.Violations), logNew, gr.New)
+	b.progress(len(g.objs))
+}
+
+// group is the objects one transaction commits, with their findings.
+type group struct {
+	objs  []ObjectDone
+	found rules.Findings
+}
+
+// split divides g into two groups of objects, each object with its
+// findings in one, for the batch's last commit when it holds at least an
+// eighth of GroupViolations violations: nothing else overlaps it,
+// so one transaction would leave the other CPUs idle while the database
+// writes. Each group commits exactly once on its own; the store lets
+// concurrent commits of different objects write the same violation or
+// correlation window, as concurrent processes do. A group of one object
+// is not split.
+func (g group) split() []group {
+	var keys []string
+	seen := map[string]bool{}
+	for _, o := range g.objs {
+		if !seen[o.Key] {
+			seen[o.Key] = true
+			keys = append(keys, o.Key)
+		}
+	}
+	if len(keys) < 2 {
+		return []group{g}
+	}
+	second := map[string]bool{}
+	for _, k := range keys[len(keys)/2:] {
+		second[k] = true
+	}
+	half := func(key string) int {
+		if second[key] {
+			return 1
+		}
+		return 0
+	}
+	out := make([]group, 2)
+	for _, o := range g.objs {
+		out[half(o.Key)].objs = append(out[half(o.Key)].objs, o)
+	}
+	for _, v := range g.found.Violations {
+		f := &out[half(v.ObjectKey)].found
+		f.Violations = append(f.Violations, v)
+	}
+	for _, l := range g.found.Lifecycles {
+		f := &out[half(l.ObjectKey)].found
+		f.Lifecycles = append(f.Lifecycles, l)
+	}
+	return out
 }
 
 // fail records a content failure in the ledger.

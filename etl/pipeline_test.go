@@ -291,6 +291,7 @@ func TestPipeline_SecondRunAddsNothing(t *testing.T) {
 // as a process dying at that point would.
 type crashingLedger struct {
 	*store.Store
+	mu       sync.Mutex // the last group's two commits run at once
 	n, calls int
 	after    bool
 }
@@ -298,12 +299,15 @@ type crashingLedger struct {
 var errCrash = errors.New("simulated crash")
 
 func (c *crashingLedger) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, vs rules.Findings) (etl.GroupResult, error) {
+	c.mu.Lock()
 	c.calls++
-	if c.calls == c.n && !c.after {
+	call := c.calls
+	c.mu.Unlock()
+	if call == c.n && !c.after {
 		return etl.GroupResult{}, errCrash
 	}
 	r, err := c.Store.ViolationCommitGroup(ctx, holder, objs, vs)
-	if c.calls == c.n && c.after {
+	if call == c.n && c.after {
 		return r, errCrash
 	}
 	return r, err
@@ -803,5 +807,73 @@ func TestPipeline_GroupViolationsEndsAGroupEarly(t *testing.T) {
 	}
 	if got := e.violations(t); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("violations with small groups differ from one group:\n got %v\nwant %v", got, want)
+	}
+}
+
+// overlapRecorder records the group commits, and whether two ran at once:
+// a commit waits up to a second for another to start before it goes on.
+type overlapRecorder struct {
+	*store.Store
+	mu       sync.Mutex
+	cond     *sync.Cond
+	inFlight int
+	overlaps int
+	groups   [][]etl.ObjectDone
+}
+
+func (o *overlapRecorder) ViolationCommitGroup(ctx context.Context, holder string, objs []etl.ObjectDone, f rules.Findings) (etl.GroupResult, error) {
+	o.mu.Lock()
+	o.groups = append(o.groups, slices.Clone(objs))
+	o.inFlight++
+	if o.inFlight > 1 {
+		o.overlaps++
+		o.cond.Broadcast()
+	}
+	deadline := time.Now().Add(time.Second)
+	for o.inFlight < 2 && time.Now().Before(deadline) {
+		go func() { time.Sleep(10 * time.Millisecond); o.cond.Broadcast() }()
+		o.cond.Wait()
+	}
+	o.mu.Unlock()
+	r, err := o.Store.ViolationCommitGroup(ctx, holder, objs, f)
+	o.mu.Lock()
+	o.inFlight--
+	o.mu.Unlock()
+	return r, err
+}
+
+// The batch's last group is committed as two transactions at once, each
+// object with its findings in one, and the database ends as with one.
+func TestPipeline_LastGroupCommittedInTwo(t *testing.T) {
+	t.Parallel()
+	whole := newEnv(t, fileSource(t, invictusRoot), "")
+	whole.run(t, func(c *etl.Config) { c.GroupSize, c.GroupViolations = 100, 1000 }, day, nextDay)
+	want, wantLedger := whole.violations(t), whole.ledger(t)
+
+	e := newEnv(t, fileSource(t, invictusRoot), "")
+	rec := &overlapRecorder{Store: e.st}
+	rec.cond = sync.NewCond(&rec.mu)
+	// One group of every object, with more than an eighth of 8 violations.
+	res := e.run(t, func(c *etl.Config) { c.Ledger, c.GroupSize, c.GroupViolations = rec, 100, 8*len(want) }, day, nextDay)
+	if len(rec.groups) != 2 || rec.overlaps != 1 {
+		t.Fatalf("%d group commits, %d at once; want the one group in two, at once", len(rec.groups), rec.overlaps)
+	}
+	keys := map[string]int{}
+	for i, g := range rec.groups {
+		for _, o := range g {
+			if j, ok := keys[o.Key]; ok && j != i {
+				t.Errorf("object %s in both halves", o.Key)
+			}
+			keys[o.Key] = i
+		}
+	}
+	if res.Objects != 55 || len(keys) != 55 {
+		t.Fatalf("%d objects committed, %d in the halves; want 55", res.Objects, len(keys))
+	}
+	if got := e.violations(t); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("violations of the two halves differ from one group:\n got %v\nwant %v", got, want)
+	}
+	if got := e.ledger(t); fmt.Sprint(got) != fmt.Sprint(wantLedger) {
+		t.Fatalf("ledger of the two halves differs from one group:\n got %v\nwant %v", got, wantLedger)
 	}
 }

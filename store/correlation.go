@@ -335,35 +335,35 @@ func insertCounts(ctx context.Context, tx pgx.Tx, rows []*windowPart) error {
 	return nil
 }
 
-// correlate replaces the correlation matches of vs by the violations of
-// the windows they make reach their threshold (writeCorrelations), for
-// the objects of objs this commit owns.
-func (s *Store) correlate(ctx context.Context, tx pgx.Tx, objs []etl.ObjectDone, owned map[string]bool, vs []rules.Violation) ([]rules.Violation, error) {
-	var plain, matches []rules.Violation
+// splitMatches parts vs into the violations and the correlation matches
+// (Correlation set).
+func splitMatches(vs []rules.Violation) (plain, matches []rules.Violation) {
 	for _, v := range vs {
 		if v.Correlation != nil {
 			matches = append(matches, v)
 		}
 	}
-	if len(matches) > 0 {
-		plain = make([]rules.Violation, 0, len(vs)-len(matches))
-		for _, v := range vs {
-			if v.Correlation == nil {
-				plain = append(plain, v)
-			}
-		}
-	} else {
-		plain = vs
+	if len(matches) == 0 {
+		return vs, nil
 	}
+	plain = make([]rules.Violation, 0, len(vs)-len(matches))
+	for _, v := range vs {
+		if v.Correlation == nil {
+			plain = append(plain, v)
+		}
+	}
+	return plain, matches
+}
+
+// correlate counts the correlation matches for the objects of objs this
+// commit owns, and returns the violations of the windows they make reach
+// their threshold (writeCorrelations).
+func (s *Store) correlate(ctx context.Context, tx pgx.Tx, objs []etl.ObjectDone, owned map[string]bool, matches []rules.Violation) ([]rules.Violation, error) {
 	keys := make([]string, 0, len(objs))
 	for _, o := range objs {
 		if owned[o.Key] {
 			keys = append(keys, cleanText(o.Key))
 		}
 	}
-	crossed, err := writeCorrelations(ctx, tx, keys, matches)
-	if err != nil {
-		return nil, err
-	}
-	return append(plain, crossed...), nil
+	return writeCorrelations(ctx, tx, keys, matches)
 }

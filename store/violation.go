@@ -110,14 +110,23 @@ func (s *Store) commitGroup(ctx context.Context, holder string, objs []etl.Objec
 			vs = slices.DeleteFunc(slices.Clone(vs), func(v rules.Violation) bool { return lost[v.ObjectKey] })
 			ls = slices.DeleteFunc(slices.Clone(ls), func(l rules.Lifecycle) bool { return lost[l.ObjectKey] })
 		}
-		vs, err = s.correlate(ctx, tx, objs, owned, vs)
+		// The violations first, the correlation windows after: a
+		// concurrent commit of other objects of the same windows waits
+		// for the windows' locks only, not for this upsert as well.
+		plain, matches := splitMatches(vs)
+		res.New, res.SeenAgain, created, err = s.writeViolations(ctx, tx, plain, auditUser)
 		if err != nil {
 			return err
 		}
-		res.New, res.SeenAgain, created, err = s.writeViolations(ctx, tx, vs, auditUser)
+		crossed, err := s.correlate(ctx, tx, objs, owned, matches)
 		if err != nil {
 			return err
 		}
+		n, seen, more, err := s.writeViolations(ctx, tx, crossed, auditUser)
+		if err != nil {
+			return err
+		}
+		res.New, res.SeenAgain, created = res.New+n, res.SeenAgain+seen, append(created, more...)
 		res.Lifecycles, err = writeLifecycles(ctx, tx, ls, auditUser)
 		return err
 	})
@@ -187,6 +196,10 @@ func (s *Store) writeViolations(ctx context.Context, tx pgx.Tx, vs []rules.Viola
 	}
 	if err := tx.QueryRow(ctx, violationUpsertSQL, user).Scan(&inserted, &seenAgain); err != nil {
 		return 0, 0, nil, fmt.Errorf("upsert violations: %w", err)
+	}
+	// Dropped at once, not at the commit: a transaction may write twice.
+	if _, err := tx.Exec(ctx, `DROP TABLE violation_in`); err != nil {
+		return 0, 0, nil, fmt.Errorf("drop temporary table: %w", err)
 	}
 	return inserted, seenAgain, created, nil
 }

@@ -1,7 +1,7 @@
 -- The violations of one group, merged by identity; filled with COPY and
--- dropped at the end of the transaction. rule_entity_id and comment are
--- set when a whitelisting rule matched; they are written only when the
--- violation is new.
+-- dropped after the upsert (ON COMMIT DROP should that fail).
+-- rule_entity_id and comment are set when a whitelisting rule matched;
+-- they are written only when the violation is new.
 CREATE TEMPORARY TABLE violation_in (
     violation_type_entity_id          text,
     event_id                          text,
