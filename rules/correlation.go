@@ -178,9 +178,8 @@ func CorrelationViolation(c *Correlation, w Window, events int, first Violation)
 // Tally returns vs with the matches of correlation rules (Correlation
 // set) of one window and object merged into one: the earliest of them (by
 // EarlierMatch), with Matches the sum of their MatchCount (1 for a match
-// alone). Other
-// violations are kept; the order is vs's, each merged match where the
-// first of its window and object was. The store counts a tallied match as
+// alone). Other violations are kept; the order is vs's, each merged match
+// where the first of its window and object was. The store counts a tallied match as
 // the matches it stands for, so tallying changes nothing it stores; it
 // only spares the rest of the way the matches that describe nothing.
 // Matches of one identity and object should be one already (the engine's

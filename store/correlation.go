@@ -240,13 +240,7 @@ func windowTotals(ctx context.Context, tx pgx.Tx, windows []rules.Window) (map[r
 	if len(windows) == 0 {
 		return out, nil
 	}
-	var types, accounts, regions, groups []string
-	var starts []time.Time
-	for _, w := range windows {
-		types, accounts, regions, groups = append(types, w.Type), append(accounts, w.AccountID), append(regions, w.Region), append(groups, w.Group)
-		starts = append(starts, w.Start)
-	}
-	rows, err := tx.Query(ctx, correlationTotalsSQL, types, accounts, regions, groups, starts)
+	rows, err := tx.Query(ctx, correlationTotalsSQL, windowArrays(windows)...)
 	if err != nil {
 		return nil, fmt.Errorf("sum correlation counts: %w", err)
 	}
@@ -273,13 +267,11 @@ func sampleMetas(ctx context.Context, tx pgx.Tx, windows []rules.Window, totals 
 	if len(windows) == 0 {
 		return nil
 	}
-	var types, accounts, regions, groups, objects []string
-	var starts []time.Time
-	for _, w := range windows {
-		types, accounts, regions, groups = append(types, w.Type), append(accounts, w.AccountID), append(regions, w.Region), append(groups, w.Group)
-		starts, objects = append(starts, w.Start), append(objects, totals[w].sample.ObjectKey)
+	objects := make([]string, len(windows))
+	for i, w := range windows {
+		objects[i] = totals[w].sample.ObjectKey
 	}
-	rows, err := tx.Query(ctx, correlationSamplesSQL, types, accounts, regions, groups, starts, objects)
+	rows, err := tx.Query(ctx, correlationSamplesSQL, append(windowArrays(windows), objects)...)
 	if err != nil {
 		return fmt.Errorf("read correlation samples: %w", err)
 	}
@@ -297,6 +289,18 @@ func sampleMetas(ctx context.Context, tx pgx.Tx, windows []rules.Window, totals 
 		return fmt.Errorf("read correlation samples: %w", err)
 	}
 	return nil
+}
+
+// windowArrays are the fields of windows as the array parameters of the
+// queries: types, accounts, regions, groups, starts.
+func windowArrays(windows []rules.Window) []any {
+	var types, accounts, regions, groups []string
+	var starts []time.Time
+	for _, w := range windows {
+		types, accounts, regions, groups = append(types, w.Type), append(accounts, w.AccountID), append(regions, w.Region), append(groups, w.Group)
+		starts = append(starts, w.Start)
+	}
+	return []any{types, accounts, regions, groups, starts}
 }
 
 // scanTotals sums rows of (window, events) by window.

@@ -69,7 +69,8 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 	ev := &arrowEvent{index: e.inputIndex}
 	var cand []int
 	bySourceName := map[[2]string][]int{}
-	tl := newTally()
+	var matches []rules.Violation // of correlation rules, without meta_info
+	at := map[matchKey]matchAt{}
 	for bi, b := range batches {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -121,7 +122,12 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 						continue
 					}
 					m.Type, m.Rule, m.Correlation = r.Type, r.File, r.Correlation
-					tl.add(m, i, bi, row)
+					if k := (matchKey{m.Key(), m.ObjectKey}); at[k] == (matchAt{}) {
+						// The same event twice in one object is one
+						// detection, as distinct keeps it.
+						at[k] = matchAt{rule: i + 1, batch: bi, row: row}
+						matches = append(matches, m)
+					}
 					continue
 				}
 				v, ok, err := r.Detector.Detect(ev)
@@ -147,19 +153,20 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 		}
 	}
 	// The matches of correlation rules: the earliest of each window and
-	// object, with its meta_info, counting the others.
-	for _, t := range tl.samples() {
-		ev.reset(batches[t.batch])
-		ev.row = t.row
-		r := d.rules[t.rule]
+	// object (rules.Tally), with its meta_info, counting the others.
+	for _, t := range rules.Tally(matches) {
+		p := at[matchKey{t.Key(), t.ObjectKey}]
+		ev.reset(batches[p.batch])
+		ev.row = p.row
+		r := d.rules[p.rule-1]
 		v, ok, err := r.Detector.Detect(ev)
 		if err != nil {
 			return nil, fmt.Errorf("rule %q: %w", r.File, err)
 		}
 		if !ok {
-			return nil, fmt.Errorf("rule %q: event %q: matched, then did not", r.File, t.match.EventID)
+			return nil, fmt.Errorf("rule %q: event %q: matched, then did not", r.File, t.EventID)
 		}
-		v.Type, v.Rule, v.Correlation, v.Matches = r.Type, r.File, r.Correlation, t.match.Matches
+		v.Type, v.Rule, v.Correlation, v.Matches = r.Type, r.File, r.Correlation, t.Matches
 		for _, f := range []*string{&v.EventID, &v.AccountID, &v.Region, &v.InstanceID, &v.Username, &v.ObjectKey} {
 			*f = strings.Clone(*f)
 		}
@@ -169,65 +176,15 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 	return out, nil
 }
 
-// tally gathers, during detect, the matches of correlation rules: one
-// per identity and object (as distinct keeps them), then by window and
-// object the earliest (rules.Tally) and where it is in the batches. Its
-// strings are the batches', valid during detect.
-type tally struct {
-	seen    map[tallyKey]bool
-	windows map[windowKey]*tallied
-	order   []windowKey
-}
-
-type tallyKey struct {
+// matchKey is a correlation match's identity and object.
+type matchKey struct {
 	id     [5]string
 	object string
 }
 
-type windowKey struct {
-	w      rules.Window
-	object string
-}
-
-type tallied struct {
-	match            rules.Violation // Matches counts the window and object's
-	rule, batch, row int
-}
-
-func newTally() *tally {
-	return &tally{seen: map[tallyKey]bool{}, windows: map[windowKey]*tallied{}}
-}
-
-func (t *tally) add(m rules.Violation, rule, batch, row int) {
-	id := tallyKey{m.Key(), m.ObjectKey}
-	if t.seen[id] {
-		return // the same event twice in one object: one detection
-	}
-	t.seen[id] = true
-	k := windowKey{rules.WindowOf(m), m.ObjectKey}
-	s := t.windows[k]
-	if s == nil {
-		m.Matches = 1
-		t.windows[k] = &tallied{match: m, rule: rule, batch: batch, row: row}
-		t.order = append(t.order, k)
-		return
-	}
-	n := s.match.Matches + 1
-	if rules.EarlierMatch(m, s.match) {
-		*s = tallied{match: m, rule: rule, batch: batch, row: row}
-	}
-	s.match.Matches = n
-}
-
-// samples are the earliest match of each window and object, in the
-// order their windows were first seen.
-func (t *tally) samples() []tallied {
-	out := make([]tallied, 0, len(t.order))
-	for _, k := range t.order {
-		out = append(out, *t.windows[k])
-	}
-	return out
-}
+// matchAt is where in the batches a match's event is: its rule (index in
+// detection.rules plus one, so the zero value is no match), batch and row.
+type matchAt struct{ rule, batch, row int }
 
 // arrowEvent is one row of an event batch as a rules.Event.
 type arrowEvent struct {

@@ -192,6 +192,9 @@ func (e *Engine) createConfigTables(ctx context.Context, cfg Config) error {
 	return nil
 }
 
+// serializeSQL is DuckDB's parse tree of the SQL text $1, as JSON.
+const serializeSQL = `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`
+
 // alwaysLoaded are the event columns loaded whatever the rules name.
 var alwaysLoaded = []string{ColObjectKey, ColEventID, ColEventTime, ColErrorCode}
 
@@ -233,14 +236,14 @@ func (e *Engine) planColumns(ctx context.Context) error {
 		texts[i] = q.sql
 	}
 	var js string
-	if err := e.db.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, strings.Join(texts, ";\n")).Scan(&js); err != nil {
+	if err := e.db.QueryRowContext(ctx, serializeSQL, strings.Join(texts, ";\n")).Scan(&js); err != nil {
 		js = ""
 	}
 	if together, ok := statementColumns(js, len(qs), names); ok {
 		all = together
 	} else {
 		for _, q := range qs {
-			if err := e.db.QueryRowContext(ctx, `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, q.sql).Scan(&js); err != nil {
+			if err := e.db.QueryRowContext(ctx, serializeSQL, q.sql).Scan(&js); err != nil {
 				return fmt.Errorf("rule %q: parse: %w", q.file, err)
 			}
 			needsAll, err := referencedColumns(js, names)
@@ -410,8 +413,8 @@ func (e *Engine) checkRules(ctx context.Context) error {
 	var first []string
 	for _, p := range []*plan{&e.full, &e.rest} {
 		if err := e.combineRules(ctx, conn, p); err != nil {
-			if err := e.checkEach(ctx, conn, nil); err != nil {
-				return err
+			if alone := e.checkEach(ctx, conn, nil); alone != nil {
+				return alone // names the rule
 			}
 			return err
 		}

@@ -659,7 +659,7 @@ func TestReferencedColumns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var js string
-		if err := e.db.QueryRowContext(context.Background(), `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, tt.query).Scan(&js); err != nil {
+		if err := e.db.QueryRowContext(context.Background(), serializeSQL, tt.query).Scan(&js); err != nil {
 			t.Fatal(err)
 		}
 		names := map[string]bool{}
@@ -686,7 +686,7 @@ func TestStatementColumns(t *testing.T) {
 	e := newEngine(t, Config{})
 	serialize := func(q string) string {
 		var js string
-		if err := e.db.QueryRowContext(context.Background(), `SELECT json_serialize_sql(?::VARCHAR)::VARCHAR`, q).Scan(&js); err != nil {
+		if err := e.db.QueryRowContext(context.Background(), serializeSQL, q).Scan(&js); err != nil {
 			t.Fatal(err)
 		}
 		return js
