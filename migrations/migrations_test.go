@@ -316,3 +316,54 @@ func TestMigrations_lifecycleEventDateKeepsTime(t *testing.T) {
 		t.Errorf("event_date = %s, want the full timestamp 2024-05-01T10:11:12.500", got)
 	}
 }
+
+// TestMigrations_statisticsOnlyForQueriedColumns: after ANALYZE the
+// planner has statistics for the columns the store filters, joins or
+// groups by, and none for those it only shows.
+func TestMigrations_statisticsOnlyForQueriedColumns(t *testing.T) {
+	t.Parallel()
+	db := setupMigrated(t)
+	if _, err := db.Exec(`INSERT INTO fullstop_data.violation
+		(violation_type_entity_id, event_id, account_id, region, instance_id, username, meta_info,
+		 plugin_fully_qualified_class_name, event_time, created_by, last_modified_by)
+		SELECT 'WRONG_REGION', 'e' || i, '12345678901' || (i % 3), 'eu-west-1', 'i-' || (i % 7), 'arn:u' || i,
+		       '{"n":' || i || '}', 'p', now(), 'u', 'u'
+		FROM generate_series(1, 200) AS i`); err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	if _, err := db.Exec(`INSERT INTO fullstop_data.correlation_count
+		(violation_type, account_id, region, group_key, window_start, object_key, events, sample_time, sample_event_id, sample_meta)
+		SELECT 'T', 'a', '', 'g', now(), 'o' || i, i, now(), 'e' || i, '{}' FROM generate_series(1, 100) AS i`); err != nil {
+		t.Fatalf("insert correlation counts: %v", err)
+	}
+	if _, err := db.Exec(`ANALYZE fullstop_data.violation, fullstop_data.correlation_count`); err != nil {
+		t.Fatalf("analyze: %v", err)
+	}
+	rows, err := db.Query(`SELECT tablename || '.' || attname FROM pg_stats
+		WHERE schemaname = 'fullstop_data' AND tablename IN ('violation', 'correlation_count') ORDER BY 1`)
+	if err != nil {
+		t.Fatalf("query pg_stats: %v", err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatalf("scan: %v", err)
+		}
+		got = append(got, c)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("query pg_stats: %v", err)
+	}
+	want := []string{
+		"correlation_count.account_id", "correlation_count.group_key", "correlation_count.object_key",
+		"correlation_count.region", "correlation_count.violation_type", "correlation_count.window_start",
+		"violation.account_id", "violation.application_id", "violation.application_version_id",
+		"violation.comment", "violation.created", "violation.event_id", "violation.id", "violation.instance_id",
+		"violation.region", "violation.rule_entity_id", "violation.violation_type_entity_id",
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("columns with statistics:\n got %v\nwant %v", got, want)
+	}
+}
