@@ -48,10 +48,16 @@ var wantTables = []string{
 
 func tables(t *testing.T, db *sql.DB) []string {
 	t.Helper()
-	rows, err := db.Query(`SELECT table_name FROM information_schema.tables
+	return column(t, db, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = 'fullstop_data' ORDER BY table_name`)
+}
+
+// column returns the one text column of the rows of query.
+func column(t *testing.T, db *sql.DB, query string) []string {
+	t.Helper()
+	rows, err := db.Query(query)
 	if err != nil {
-		t.Fatalf("list tables: %v", err)
+		t.Fatalf("query %s: %v", query, err)
 	}
 	defer rows.Close()
 	var out []string
@@ -63,7 +69,7 @@ func tables(t *testing.T, db *sql.DB) []string {
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
-		t.Fatalf("list tables: %v", err)
+		t.Fatalf("query %s: %v", query, err)
 	}
 	return out
 }
@@ -339,23 +345,8 @@ func TestMigrations_statisticsOnlyForQueriedColumns(t *testing.T) {
 	if _, err := db.Exec(`ANALYZE fullstop_data.violation, fullstop_data.correlation_count`); err != nil {
 		t.Fatalf("analyze: %v", err)
 	}
-	rows, err := db.Query(`SELECT tablename || '.' || attname FROM pg_stats
+	got := column(t, db, `SELECT tablename || '.' || attname FROM pg_stats
 		WHERE schemaname = 'fullstop_data' AND tablename IN ('violation', 'correlation_count') ORDER BY 1`)
-	if err != nil {
-		t.Fatalf("query pg_stats: %v", err)
-	}
-	defer rows.Close()
-	var got []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			t.Fatalf("scan: %v", err)
-		}
-		got = append(got, c)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("query pg_stats: %v", err)
-	}
 	want := []string{
 		"correlation_count.account_id", "correlation_count.group_key", "correlation_count.object_key",
 		"correlation_count.region", "correlation_count.violation_type", "correlation_count.window_start",
