@@ -100,7 +100,8 @@ func runMain(args []string, stderr io.Writer) int {
 	}()
 	args, err := expandCommand(args, batchCommandNames, clientCommandNames)
 	if err == nil {
-		err = newAppWith(a, stderr).RunContext(ctx, args)
+		cliApp := newAppWith(a, stderr)
+		err = cliApp.RunContext(ctx, flagsFirst(cliApp, args))
 	}
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		// A signal stopped the command while it was starting (connecting,

@@ -310,7 +310,7 @@ func TestQuery_Errors(t *testing.T) {
 		{"no lake setting", []string{"SELECT 1"}, 2, "missing setting FULLSTOP_LAKE (--lake)"},
 		{"missing parameter", []string{"--lake", empty, "SELECT $who"}, 2, "missing parameter who (--param who=VALUE)"},
 		{"unknown parameter", []string{"--lake", empty, "--param", "x=1", "SELECT 1"}, 2, "unknown parameter x: the query takes no parameters"},
-		{"flags after the SQL", []string{"--lake", empty, "SELECT 1", "-o", "csv"}, 2, "the SQL must be one argument, after the flags"},
+		{"SQL not quoted", []string{"--lake", empty, "SELECT", "1", "-o", "csv"}, 2, `the SQL must be one argument: fullstop query -o csv 'SELECT …' (got 2 arguments, the second "1"; quote the SQL)`},
 		{"no SQL", []string{"--lake", empty}, 2, "give the SQL as an argument"},
 		{"violations without a database", []string{"--lake", empty, "SELECT * FROM violations"}, 1, "the view violations is loaded from PostgreSQL: set DATABASE_URL"},
 		{"parquet without --out", []string{"--lake", empty, "-o", "parquet", "SELECT 1"}, 2, "-o parquet needs --out FILE"},
@@ -327,7 +327,8 @@ func TestQuery_Errors(t *testing.T) {
 	}
 	// An empty lake: the query runs, the view has its columns, and a note
 	// says why there are no rows.
-	code, out, errOut := fullstop(t, nil, "query", "--lake", empty, "-o", "csv", "SELECT count(*) AS n, count(user_identity_arn) AS arns, min(date) AS d FROM events")
+	// Flags may follow the SQL.
+	code, out, errOut := fullstop(t, nil, "query", "--lake", empty, "SELECT count(*) AS n, count(user_identity_arn) AS arns, min(date) AS d FROM events", "-o", "csv")
 	if code != 0 || out != "n,arns,d\n0,0,\n" || !strings.Contains(errOut, "holds no events: the view events is empty") {
 		t.Fatalf("empty lake: exit %d\n%q\n%s", code, out, errOut)
 	}

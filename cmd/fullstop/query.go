@@ -124,7 +124,7 @@ func readQuery(c *cli.Context) (string, []audit.Param, error) {
 		return string(b), nil, nil
 	}
 	if c.NArg() > 1 {
-		return "", nil, usagef("the SQL must be one argument, after the flags: fullstop query -o csv 'SELECT …' (got %d arguments; quote the SQL, and put flags such as %q before it)", c.NArg(), c.Args().Get(1))
+		return "", nil, usagef("the SQL must be one argument: fullstop query -o csv 'SELECT …' (got %d arguments, the second %q; quote the SQL)", c.NArg(), c.Args().Get(1))
 	}
 	return c.Args().First(), nil, nil
 }

@@ -34,7 +34,8 @@ func TestSigma_CompileAndBackfill(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "trail.yml"), []byte(trailDeleted), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, stderr := fullstop(t, nil, "sigma", "compile", "--out", out, dir)
+	// As the issue writes it: the rules, then --out.
+	code, stdout, stderr := fullstop(t, nil, "sigma", "compile", dir, "--out", out)
 	if code != 0 || !strings.Contains(stdout, "SIGMA_CLOUDTRAIL_TRAIL_DELETED.sql") {
 		t.Fatalf("sigma compile: exit %d\n%s\n%s", code, stdout, stderr)
 	}
