@@ -58,27 +58,21 @@ type windowTotal struct {
 // in hash order, so two writers adding to one window count one after the
 // other, and each sees what the other added.
 func writeCorrelations(ctx context.Context, tx pgx.Tx, objects []string, matches []rules.Violation) ([]rules.Violation, error) {
-	type key struct {
-		w      rules.Window
-		object string
-	}
-	parts := map[key]*windowPart{}
-	corr := map[rules.Window]rules.Violation{} // a match of the window, for its rule
-	for _, m := range matches {
-		// The window's fields are cleaned here; a sample's event id and
-		// meta only when it is stored (insertCounts).
+	// The window's fields are cleaned here; a sample's event id and meta
+	// only when it is stored (insertCounts).
+	cleaned := make([]rules.Violation, len(matches))
+	for i, m := range matches {
 		m.Type, m.AccountID, m.Region, m.InstanceID, m.ObjectKey =
 			cleanText(m.Type), cleanText(m.AccountID), cleanText(m.Region), cleanText(m.InstanceID), cleanText(m.ObjectKey)
+		cleaned[i] = m
+	}
+	// One part a window and object: the engine's matches come tallied,
+	// others are tallied here.
+	var parts []windowPart
+	corr := map[rules.Window]rules.Violation{} // a match of the window, for its rule
+	for _, m := range rules.Tally(cleaned) {
 		w := rules.WindowOf(m)
-		k := key{w, m.ObjectKey}
-		if p := parts[k]; p == nil {
-			parts[k] = &windowPart{w: w, object: k.object, events: m.MatchCount(), sample: m}
-		} else {
-			p.events += m.MatchCount()
-			if rules.EarlierMatch(m, p.sample) {
-				p.sample = m
-			}
-		}
+		parts = append(parts, windowPart{w: w, object: m.ObjectKey, events: m.MatchCount(), sample: m})
 		corr[w] = m
 	}
 	// The objects whose counts this commit writes: the group's, and any
@@ -88,10 +82,10 @@ func writeCorrelations(ctx context.Context, tx pgx.Tx, objects []string, matches
 	for _, o := range objects {
 		own[o] = true
 	}
-	for k := range parts {
-		if !own[k.object] {
-			own[k.object] = true
-			objects = append(objects, k.object)
+	for _, p := range parts {
+		if !own[p.object] {
+			own[p.object] = true
+			objects = append(objects, p.object)
 		}
 	}
 	prev, err := heldWindows(ctx, tx, objects)
@@ -117,13 +111,11 @@ func writeCorrelations(ctx context.Context, tx pgx.Tx, objects []string, matches
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]*windowPart, 0, len(parts))
 	added := map[rules.Window]int{}
 	for _, p := range parts {
-		rows = append(rows, p)
 		added[p.w] += p.events
 	}
-	if err := insertCounts(ctx, tx, rows); err != nil {
+	if err := insertCounts(ctx, tx, parts); err != nil {
 		return nil, err
 	}
 	windows := make([]rules.Window, 0, len(corr))
@@ -321,7 +313,7 @@ func scanTotals(rows pgx.Rows, what string) (map[rules.Window]int, error) {
 }
 
 // insertCounts stores rows.
-func insertCounts(ctx context.Context, tx pgx.Tx, rows []*windowPart) error {
+func insertCounts(ctx context.Context, tx pgx.Tx, rows []windowPart) error {
 	if len(rows) == 0 {
 		return nil
 	}

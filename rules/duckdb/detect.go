@@ -142,13 +142,7 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 					continue
 				}
 				v.Type, v.Rule, v.Correlation = r.Type, r.File, r.Correlation
-				// The event's strings are the batch's memory: a violation
-				// that kept them would keep the whole batch alive until its
-				// commit (and the batches belong to the caller).
-				for _, f := range []*string{&v.EventID, &v.AccountID, &v.Region, &v.InstanceID, &v.Username, &v.ObjectKey} { // MetaInfo is new text
-					*f = strings.Clone(*f)
-				}
-				out = append(out, v)
+				out = append(out, detached(v))
 			}
 		}
 	}
@@ -167,13 +161,21 @@ func (e *Engine) detect(ctx context.Context, batches []arrow.RecordBatch) ([]rul
 			return nil, fmt.Errorf("rule %q: event %q: matched, then did not", r.File, t.EventID)
 		}
 		v.Type, v.Rule, v.Correlation, v.Matches = r.Type, r.File, r.Correlation, t.Matches
-		for _, f := range []*string{&v.EventID, &v.AccountID, &v.Region, &v.InstanceID, &v.Username, &v.ObjectKey} {
-			*f = strings.Clone(*f)
-		}
-		out = append(out, v)
+		out = append(out, detached(v))
 	}
 	e.warnDropped(ctx, dropped)
 	return out, nil
+}
+
+// detached is v with its own copies of the event's strings. They are the
+// batch's memory: a violation that kept them would keep the whole batch
+// alive until its commit (and the batches belong to the caller). MetaInfo
+// is new text already.
+func detached(v rules.Violation) rules.Violation {
+	for _, f := range []*string{&v.EventID, &v.AccountID, &v.Region, &v.InstanceID, &v.Username, &v.ObjectKey} {
+		*f = strings.Clone(*f)
+	}
+	return v
 }
 
 // matchKey is a correlation match's identity and object.
